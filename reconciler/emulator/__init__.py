@@ -1,0 +1,1 @@
+"""The Offer Library emulator: a faithful local DPS sandbox, served over HTTP or embedded."""

@@ -1,0 +1,54 @@
+"""Pure: references between objects, as a dependency graph, and the orders it implies."""
+
+from __future__ import annotations
+
+import graphlib
+from collections.abc import Iterable, Mapping
+
+from reconciler import kinds
+from reconciler.model import JsonValue, Key, Kind
+
+
+def ref_key(value: JsonValue) -> Key | None:
+    """The key a `{ref: key}` reference names, or None for a literal id."""
+    if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("ref"), str):
+        return Key(value["ref"])  # type: ignore[arg-type]
+    return None
+
+
+def dependencies(kind: Kind, body: Mapping[str, JsonValue]) -> frozenset[Key]:
+    """The keys of the managed objects a body refers to."""
+    found = (ref_key(ref.value) for ref in kinds.references(kind, body))
+    return frozenset(key for key in found if key is not None)
+
+
+def find_cycle(edges: Mapping[Key, Iterable[Key]]) -> tuple[Key, ...] | None:
+    """A reference cycle (first key repeated at the end), or None when the graph is acyclic."""
+    sorter = graphlib.TopologicalSorter({key: sorted(deps) for key, deps in sorted(edges.items())})
+    try:
+        sorter.prepare()
+    except graphlib.CycleError as error:
+        cycle: list[Key] = list(error.args[1])
+        return tuple(cycle)
+    return None
+
+
+def ordered(
+    keys: Iterable[Key], edges: Mapping[Key, Iterable[Key]], kind_of: Mapping[Key, Kind]
+) -> tuple[Key, ...]:
+    """Keys with every dependency first; ties broken by kind order, then key (deterministic).
+
+    Edges to keys outside `keys` are ignored: they are satisfied already.
+    """
+    chosen = set(keys)
+    rank = {kind: index for index, kind in enumerate(kinds.ORDERED)}
+    sorter: graphlib.TopologicalSorter[Key] = graphlib.TopologicalSorter()
+    for key in chosen:
+        sorter.add(key, *(dep for dep in edges.get(key, ()) if dep in chosen))
+    sorter.prepare()
+    out: list[Key] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready(), key=lambda k: (rank[kind_of[k]], k))
+        out.extend(ready)
+        sorter.done(*ready)
+    return tuple(out)
