@@ -1,19 +1,421 @@
-"""Command line: parse, build dependencies, print, and map errors to exit codes (the only printer)."""
+"""Command line: parse, build dependencies, print, and map errors to exit codes (the only printer).
+
+Exit codes: 0 success; 1 any error (usage errors included); 2 only ever means "changes present"
+(plan --detailed-exitcode) or "drift found" (drift).
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
-from reconciler import __version__
-from reconciler.errors import ReconcilerError
+from reconciler import __version__, commands, planfile, planner, render, schema, statefile
+from reconciler.errors import InvalidDocuments, ReconcilerError, UsageError
+from reconciler.model import Key, Kind, Plan, Problem, Report, Result
+
+FORMATS_PLAN = ["text", "markdown", "json"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What every command gets from the global options."""
+
+    root: Path
+    deps: commands.Dependencies
+    color: bool
+
+    def workspace(self) -> commands.Workspace:
+        return commands.workspace(self.root, self.deps)
+
+
+class _Group(click.Group):
+    """Maps every expected failure to one clear line and exit code 1, in tests and for real."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> NoReturn:
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.Exit as done:
+            sys.exit(done.exit_code)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+        except click.ClickException as usage:
+            usage.show()
+            sys.exit(1)
+        except InvalidDocuments as invalid:
+            problems = tuple(p for p in invalid.problems if isinstance(p, Problem))
+            click.echo(render.problems_text(problems), nl=False, err=True)
+            click.echo(f"Error: {invalid}: fix them (`reconciler validate` lists them).", err=True)
+            sys.exit(1)
+        except ReconcilerError as error:
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(error.exit_code)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _echo(lines: Sequence[render.Styled], color: bool, *, err: bool = False) -> None:
+    for line in lines:
+        text = click.style(line.text, fg=line.colour, bold=line.bold) if color else line.text
+        click.echo(text, err=err, color=color)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconciler")
-def cli() -> None:
+@click.option(
+    "-C",
+    "--chdir",
+    "root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    help="Repository root holding reconciler.yaml, offers/ and state/ (default: current folder).",
+)
+@click.option(
+    "-v", "--verbose", count=True, help="Log each API request to stderr (tokens redacted)."
+)
+@click.option("--no-color", is_flag=True, help="No colour (also when NO_COLOR is set).")
+@click.pass_context
+def cli(ctx: click.Context, root: Path, verbose: int, no_color: bool) -> None:
     """Manage Adobe Offer Decisioning objects as code: validate, plan, apply, drift."""
+    injected = ctx.obj if isinstance(ctx.obj, commands.Dependencies) else commands.Dependencies()
+    log = (lambda line: click.echo(line, err=True)) if verbose else injected.log
+    deps = commands.Dependencies(env=injected.env, clock=injected.clock, app=injected.app, log=log)
+    color = sys.stdout.isatty() and not no_color and "NO_COLOR" not in os.environ
+    ctx.obj = Context(root=root, deps=deps, color=color)
+
+
+# --- validate / schema ----------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text: path:line:column lines; github: workflow annotations; json: a list.",
+)
+@click.pass_obj
+def validate(ctx: Context, fmt: str) -> int:
+    """Check every file under offers/ offline: no network, no credentials."""
+    try:
+        objects = commands.validate(ctx.root)
+    except InvalidDocuments as invalid:
+        problems = tuple(p for p in invalid.problems if isinstance(p, Problem))
+        renderer = {
+            "text": render.problems_text,
+            "json": render.problems_json,
+            "github": render.problems_github,
+        }[fmt]
+        click.echo(renderer(problems), nl=False)
+        if fmt != "json":
+            click.echo(f"{invalid}: fix the lines above and run validate again.", err=True)
+        return 1
+    if fmt == "json":
+        click.echo(render.problems_json(()), nl=False)
+    else:
+        count = len(objects)
+        click.echo(
+            f"Valid: {count} object{'s' if count != 1 else ''} in offers/.", err=fmt == "github"
+        )
+    return 0
+
+
+@cli.command("schema")
+@click.option(
+    "--kind",
+    type=click.Choice([kind.value for kind in Kind]),
+    default=None,
+    help="Only this kind's schema (default: the whole file format).",
+)
+def schema_command(kind: str | None) -> None:
+    """Print the JSON Schema of the offers/ file format (editors use it to autocomplete)."""
+    document = schema.json_schema(Kind(kind) if kind else None)
+    click.echo(json.dumps(document, indent=2, sort_keys=True))
+
+
+# --- plan -----------------------------------------------------------------------------------
+
+
+def _print_plan(ctx: Context, plan: Plan, fmt: str) -> None:
+    match fmt:
+        case "json":
+            click.echo(planfile.dumps(plan), nl=False)
+        case "markdown":
+            click.echo(render.plan_markdown(plan), nl=False)
+        case _:
+            _echo(render.plan_text(plan), ctx.color)
+
+
+@cli.command()
+@click.option(
+    "--sandbox", "-s", default=None, help="Sandbox from reconciler.yaml (default: its default)."
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan for apply."
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS_PLAN), default="text", show_default=True)
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none."
+)
+@click.option("--only", multiple=True, metavar="GLOB", help="Only keys matching GLOB (repeatable).")
+@click.option(
+    "--exclude", multiple=True, metavar="GLOB", help="Skip keys matching GLOB (repeatable)."
+)
+@click.option(
+    "--prune/--no-prune",
+    default=None,
+    help="Delete objects removed from git (default: reconciler.yaml).",
+)
+@click.pass_obj
+def plan(
+    ctx: Context,
+    sandbox: str | None,
+    out: Path | None,
+    fmt: str,
+    detailed_exitcode: bool,
+    only: tuple[str, ...],
+    exclude: tuple[str, ...],
+    prune: bool | None,
+) -> int:
+    """Show what apply would change: creates, minimal JSON patches, deletes."""
+    ws = ctx.workspace()
+    result = commands.plan(ws, sandbox, selection=planner.Selection(only, exclude), prune=prune)
+    _print_plan(ctx, result, fmt)
+    if out is not None:
+        planfile.write(out, result)
+        click.echo(
+            f"Saved the plan to {out}: `reconciler apply {out}` executes exactly it.", err=True
+        )
+    return 2 if detailed_exitcode and not result.is_empty else 0
+
+
+# --- apply ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--sandbox", "-s", default=None, help="Sandbox from reconciler.yaml (default: its default)."
+)
+@click.option(
+    "--auto-approve", is_flag=True, help="Apply without asking (required with no terminal)."
+)
+@click.option("--parallelism", type=click.IntRange(min=1, max=64), default=4, show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--prune/--no-prune",
+    default=None,
+    help="Delete objects removed from git (default: reconciler.yaml).",
+)
+@click.pass_obj
+def apply(
+    ctx: Context,
+    plan_file: Path | None,
+    sandbox: str | None,
+    auto_approve: bool,
+    parallelism: int,
+    fmt: str,
+    prune: bool | None,
+) -> int:
+    """Execute a saved plan exactly, or plan and apply after confirmation."""
+    ws = ctx.workspace()
+    if plan_file is not None:
+        chosen = planfile.read(plan_file)
+        target = commands.check_saved_plan(ws, chosen, sandbox)
+    else:
+        chosen = commands.plan(ws, sandbox, prune=prune)
+        target = ws.config.sandbox(sandbox)
+        if fmt == "text":
+            _echo(render.plan_text(chosen), ctx.color)
+        if chosen.is_empty:
+            if fmt == "json":
+                click.echo(render.report_json(Report(chosen.sandbox, ())), nl=False)
+            return 0
+        if not auto_approve:
+            if not sys.stdin.isatty():
+                raise UsageError(
+                    "refusing to apply unattended (no terminal): review with `reconciler plan`, "
+                    "then pass --auto-approve or a saved plan"
+                )
+            if not click.confirm(f"Apply these changes to sandbox {target.key!r}?", default=False):
+                click.echo("Nothing applied.", err=True)
+                return 1
+    total = len(chosen.changes)
+    show_bar = sys.stderr.isatty() and total > 0
+    with (
+        click.progressbar(length=total, label="Applying", file=sys.stderr)
+        if show_bar
+        else _NoBar() as bar
+    ):
+
+        def progress(_: Result) -> None:
+            bar.update(1)
+
+        report = commands.apply(ws, target, chosen, parallelism=parallelism, on_result=progress)
+    match fmt:
+        case "json":
+            click.echo(render.report_json(report), nl=False)
+        case "markdown":
+            click.echo(render.report_markdown(report), nl=False)
+        case _:
+            _echo(render.report_text(report), ctx.color)
+    return 0 if report.succeeded else 1
+
+
+class _NoBar:
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, steps: int) -> None:
+        return None
+
+
+# --- drift ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--sandbox", "-s", default=None, help="Sandbox from reconciler.yaml (default: its default)."
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS_PLAN), default="text", show_default=True)
+@click.option("--unmanaged", is_flag=True, help="Also list live objects no file manages.")
+@click.pass_obj
+def drift(ctx: Context, sandbox: str | None, fmt: str, unmanaged: bool) -> int:
+    """Report what changed outside git since the last apply: who, when, which fields. Exit 2 on drift."""
+    found = commands.drift(ctx.workspace(), sandbox, unmanaged=unmanaged)
+    match fmt:
+        case "json":
+            click.echo(render.drift_json(found), nl=False)
+        case "markdown":
+            click.echo(render.drift_markdown(found), nl=False)
+        case _:
+            _echo(render.drift_text(found), ctx.color)
+    return 2 if found.has_drift else 0
+
+
+# --- import ---------------------------------------------------------------------------------
+
+
+@cli.command("import")
+@click.argument("key", required=False)
+@click.argument("object_id", required=False, metavar="ID")
+@click.option("--all", "everything", is_flag=True, help="Import every unmanaged live object.")
+@click.option("--kind", type=click.Choice([kind.value for kind in Kind]), default=None)
+@click.option(
+    "--sandbox", "-s", default=None, help="Sandbox from reconciler.yaml (default: its default)."
+)
+@click.pass_obj
+def import_command(
+    ctx: Context,
+    key: str | None,
+    object_id: str | None,
+    everything: bool,
+    kind: str | None,
+    sandbox: str | None,
+) -> None:
+    """Adopt existing objects: record them in state and write offers/KEY.yaml."""
+    if everything == bool(key or object_id) or (not everything and not (key and object_id)):
+        raise UsageError("give KEY and ID, or --all (optionally with --kind)")
+    if key is not None and (
+        key.startswith("/") or ".." in key.split("/") or key.endswith((".yaml", ".yml"))
+    ):
+        raise UsageError(
+            f"{key}: a key is a path under offers/ without the suffix, such as summer/sale-60"
+        )
+    done = commands.import_objects(
+        ctx.workspace(),
+        sandbox,
+        key=Key(key) if key else None,
+        object_id=object_id,
+        kind=Kind(kind) if kind else None,
+        everything=everything,
+    )
+    for item in done:
+        click.echo(f"Imported {item.kind.value} {item.id} as {item.key} ({item.path.as_posix()})")
+    click.echo(f"{len(done)} object{'s' if len(done) != 1 else ''} imported.")
+
+
+# --- state ----------------------------------------------------------------------------------
+
+
+@cli.group()
+def state() -> None:
+    """Inspect and repair the state file (only apply and these commands write it)."""
+
+
+@state.command("list")
+@click.option("--sandbox", "-s", default=None)
+@click.pass_obj
+def state_list(ctx: Context, sandbox: str | None) -> None:
+    """One line per managed object: key, kind, id, etag."""
+    current = commands.state_show(ctx.workspace(), sandbox)
+    for key in sorted(current.objects):
+        entry = current.objects[key]
+        pending = " (create interrupted)" if entry.pending else ""
+        click.echo(f"{key}\t{entry.kind.value}\t{entry.id or '-'}\t{entry.etag or '-'}{pending}")
+
+
+@state.command("show")
+@click.argument("key")
+@click.option("--sandbox", "-s", default=None)
+@click.pass_obj
+def state_show(ctx: Context, key: str, sandbox: str | None) -> None:
+    """An entry as the state file records it."""
+    current = commands.state_show(ctx.workspace(), sandbox)
+    if key not in current.objects:
+        raise UsageError(f"{key}: not in state (see `reconciler state list`)")
+    document = json.loads(statefile.dumps(current))["objects"][key]
+    click.echo(json.dumps(document, indent=2, sort_keys=True))
+
+
+@state.command("rm")
+@click.argument("keys", nargs=-1, required=True)
+@click.option("--sandbox", "-s", default=None)
+@click.pass_obj
+def state_rm(ctx: Context, keys: tuple[str, ...], sandbox: str | None) -> None:
+    """Stop managing objects without deleting them."""
+    commands.state_rm(ctx.workspace(), sandbox, keys)
+    click.echo(
+        f"Removed {len(keys)} entr{'ies' if len(keys) != 1 else 'y'} from state; the objects still exist."
+    )
+
+
+@state.command("mv")
+@click.argument("old")
+@click.argument("new")
+@click.option("--sandbox", "-s", default=None)
+@click.pass_obj
+def state_mv(ctx: Context, old: str, new: str, sandbox: str | None) -> None:
+    """Rename a key (after renaming its file) without re-creating the object."""
+    commands.state_mv(ctx.workspace(), sandbox, old, new)
+    click.echo(f"Moved {old} to {new}.")
+
+
+# --- emulator -------------------------------------------------------------------------------
 
 
 @cli.group()
@@ -22,17 +424,5 @@ def emulator() -> None:
 
 
 def main() -> None:
-    """Console entry point: one clear line and exit code 1 for every expected failure."""
-    try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Exit as done:
-        sys.exit(done.exit_code)
-    except click.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(1)
-    except click.ClickException as usage:
-        usage.show()
-        sys.exit(1)
-    except ReconcilerError as error:
-        click.echo(f"Error: {error}", err=True)
-        sys.exit(error.exit_code)
+    """Console entry point."""
+    cli.main(prog_name="reconciler")

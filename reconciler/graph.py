@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import graphlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from reconciler import kinds
 from reconciler.model import JsonValue, Key, Kind
@@ -52,3 +53,52 @@ def ordered(
         out.extend(ready)
         sorter.done(*ready)
     return tuple(out)
+
+
+def resolve(
+    kind: Kind, body: Mapping[str, JsonValue], ids: Mapping[Key, str]
+) -> dict[str, JsonValue]:
+    """A copy of body with each {ref: key} replaced by the key's id where the id is known."""
+    return _substitute(kind, body, lambda value: _id_for(value, ids))
+
+
+def unresolve(
+    kind: Kind, body: Mapping[str, JsonValue], keys: Mapping[str, Key]
+) -> dict[str, JsonValue]:
+    """A copy of body with each literal id of a managed object replaced by {ref: key}."""
+
+    def to_ref(value: JsonValue) -> JsonValue:
+        if isinstance(value, str) and value in keys:
+            return {"ref": keys[value]}
+        return value
+
+    return _substitute(kind, body, to_ref)
+
+
+def unknown_refs(kind: Kind, body: Mapping[str, JsonValue]) -> frozenset[Key]:
+    """Keys still referenced as {ref: key}: their ids are known only after they are created."""
+    return dependencies(kind, body)
+
+
+def _id_for(value: JsonValue, ids: Mapping[Key, str]) -> JsonValue:
+    key = ref_key(value)
+    if key is not None and key in ids:
+        return ids[key]
+    return value
+
+
+def _substitute(
+    kind: Kind, body: Mapping[str, JsonValue], swap: Callable[[JsonValue], JsonValue]
+) -> dict[str, JsonValue]:
+    out: dict[str, JsonValue] = dict(body)
+    for reference in kinds.references(kind, body):
+        replacement = swap(reference.value)
+        if replacement is reference.value:
+            continue
+        parent: Any = out
+        for step in reference.path[:-1]:
+            child = parent[step]
+            parent[step] = child = dict(child) if isinstance(child, dict) else list(child)
+            parent = child
+        parent[reference.path[-1]] = replacement
+    return out

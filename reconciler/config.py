@@ -1,0 +1,170 @@
+"""reconciler.yaml and the environment -> settings: sandboxes, prune policy, ignore rules, credentials."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from reconciler.errors import ConfigError
+from reconciler.model import Credentials, JsonValue, Kind
+
+FILE_NAME = "reconciler.yaml"
+EMBEDDED = "embedded"
+EMBEDDED_ORG = "0000000000000000000EMBED@AdobeOrg"
+
+Locator = Callable[[tuple[str | int, ...]], tuple[int, int]]
+"""Maps a path inside the YAML file to its (line, column), 1-based."""
+
+_POINTER = re.compile(r"^(/([^/~]|~[01])*)+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Sandbox:
+    """One target sandbox: where its API lives and which org and sandbox headers it takes."""
+
+    key: str
+    endpoint: str
+    ims: str | None
+    org: str
+    name: str
+    page_size: int = 100
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.endpoint == EMBEDDED
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The validated reconciler.yaml."""
+
+    default: str
+    prune: bool
+    sandboxes: Mapping[str, Sandbox]
+    ignore: Mapping[Kind, tuple[str, ...]] = field(default_factory=dict)
+
+    def sandbox(self, key: str | None) -> Sandbox:
+        chosen = key or self.default
+        if chosen not in self.sandboxes:
+            known = ", ".join(sorted(self.sandboxes))
+            raise ConfigError(
+                f"{FILE_NAME}: no sandbox named {chosen!r}: choose one of {known} or add it under sandboxes:"
+            )
+        return self.sandboxes[chosen]
+
+
+class _SandboxModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    endpoint: str = Field(min_length=1)
+    ims: str | None = None
+    org: str | None = None
+    name: str | None = None
+    page_size: int = Field(default=100, ge=1, le=1000)
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        if value != EMBEDDED and not value.startswith(("https://", "http://")):
+            raise ValueError(f"must be {EMBEDDED!r} or an http(s) URL of the DPS API")
+        return value.rstrip("/")
+
+
+class _ConfigModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    default: str
+    prune: bool = False
+    sandboxes: dict[str, _SandboxModel] = Field(min_length=1)
+    ignore: dict[
+        Literal[
+            "tag",
+            "placement",
+            "decision-rule",
+            "personalized-offer",
+            "fallback-offer",
+            "collection",
+            "decision",
+        ],
+        list[str],
+    ] = Field(default_factory=dict)
+
+    @field_validator("ignore")
+    @classmethod
+    def _pointers(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for kind, pointers in value.items():
+            for pointer in pointers:
+                if not _POINTER.match(pointer):
+                    raise ValueError(
+                        f"{kind}: {pointer!r} is not a JSON Pointer such as /rank/priority"
+                    )
+        return value
+
+
+def parse(data: Mapping[str, JsonValue], locate: Locator, env: Mapping[str, str]) -> Config:
+    """Validate the parsed reconciler.yaml; every problem names its line and what to do."""
+    try:
+        model = _ConfigModel.model_validate(data)
+    except ValidationError as invalid:
+        error = invalid.errors()[0]
+        loc = tuple(error["loc"])
+        line, column = locate(loc)
+        where = ".".join(str(part) for part in loc) or "top level"
+        raise ConfigError(f"{FILE_NAME}:{line}:{column}: {where}: {error['msg']}") from None
+    if model.default not in model.sandboxes:
+        line, column = locate(("default",))
+        raise ConfigError(
+            f"{FILE_NAME}:{line}:{column}: default: {model.default!r} is not one of the sandboxes "
+            f"({', '.join(sorted(model.sandboxes))})"
+        )
+    sandboxes: dict[str, Sandbox] = {}
+    for key, sandbox in model.sandboxes.items():
+        org = (
+            sandbox.org
+            or env.get("ADOBE_ORG_ID")
+            or (EMBEDDED_ORG if sandbox.endpoint == EMBEDDED else None)
+        )
+        if org is None:
+            line, column = locate(("sandboxes", key))
+            raise ConfigError(
+                f"{FILE_NAME}:{line}:{column}: sandboxes.{key}: no org: set org: <ID>@AdobeOrg "
+                "or the ADOBE_ORG_ID environment variable"
+            )
+        if sandbox.endpoint != EMBEDDED and sandbox.ims is None:
+            line, column = locate(("sandboxes", key))
+            raise ConfigError(
+                f"{FILE_NAME}:{line}:{column}: sandboxes.{key}: a remote endpoint needs ims: "
+                "(for example https://ims-na1.adobelogin.com/ims/token/v3)"
+            )
+        sandboxes[key] = Sandbox(
+            key=key,
+            endpoint=sandbox.endpoint,
+            ims=sandbox.ims,
+            org=org,
+            name=sandbox.name or key,
+            page_size=sandbox.page_size,
+        )
+    ignore = {Kind(kind): tuple(pointers) for kind, pointers in sorted(model.ignore.items())}
+    return Config(default=model.default, prune=model.prune, sandboxes=sandboxes, ignore=ignore)
+
+
+def default_config() -> Config:
+    """What a repository without reconciler.yaml gets: the embedded sandbox only."""
+    local = Sandbox(key="local", endpoint=EMBEDDED, ims=None, org=EMBEDDED_ORG, name="local")
+    return Config(default="local", prune=False, sandboxes={"local": local})
+
+
+def credentials(env: Mapping[str, str] | None = None) -> Credentials:
+    """Credentials come only from environment variables, never from files."""
+    source = os.environ if env is None else env
+    return Credentials(
+        client_id=source.get("ADOBE_CLIENT_ID") or None,
+        client_secret=source.get("ADOBE_CLIENT_SECRET") or None,
+        scopes=source.get("ADOBE_SCOPES") or None,
+        access_token=source.get("ADOBE_ACCESS_TOKEN") or None,
+    )

@@ -1,0 +1,502 @@
+"""Pure: problems, plans, drift and apply reports rendered as text, markdown, JSON or annotations."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import assert_never
+
+from reconciler.model import (
+    Action,
+    Change,
+    Drift,
+    DriftStatus,
+    FieldDrift,
+    JsonValue,
+    ObjectDrift,
+    Op,
+    Outcome,
+    PatchOp,
+    Plan,
+    Problem,
+    Report,
+    Result,
+)
+
+
+def problems_text(problems: Sequence[Problem]) -> str:
+    """`path:line:column: message`, one per line, in file order."""
+    return "".join(f"{problem}\n" for problem in problems)
+
+
+def problems_github(problems: Sequence[Problem]) -> str:
+    """GitHub workflow commands that annotate the offending lines of a pull request."""
+    return "".join(
+        f"::error file={p.path},line={p.line},col={p.column}::{_escape_command(p.message)}\n"
+        for p in problems
+    )
+
+
+def problems_json(problems: Sequence[Problem]) -> str:
+    rows = [
+        {"path": p.path, "line": p.line, "column": p.column, "message": p.message} for p in problems
+    ]
+    return json.dumps(rows, indent=2, sort_keys=True) + "\n"
+
+
+def _escape_command(text: str) -> str:
+    # GitHub's workflow-command escaping for the message part.
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+# --- values ---------------------------------------------------------------------------------
+
+
+def value(item: JsonValue) -> str:
+    """A JSON value as a reviewer reads it; a reference to an object not created yet says so."""
+    if isinstance(item, dict) and len(item) == 1 and isinstance(item.get("ref"), str):
+        return f"(id of {item['ref']}, known after apply)"
+    return json.dumps(item, ensure_ascii=False, sort_keys=True)
+
+
+def _op_line(op: PatchOp) -> str:
+    match op.op:
+        case Op.ADD:
+            text = f"+ {op.path}: {value(op.value)}"
+        case Op.REPLACE:
+            text = f"~ {op.path}: {value(op.old)} -> {value(op.value)}"
+        case Op.REMOVE:
+            text = f"- {op.path}: {value(op.old)}"
+        case _:
+            assert_never(op.op)
+    if op.reverts is not None:
+        text += f"   (reverts an edit by {op.reverts.by} at {op.reverts.at})"
+    return text
+
+
+def summary(plan: Plan) -> str:
+    return (
+        f"Plan: {plan.count(Action.CREATE)} to create, {plan.count(Action.UPDATE)} to update, "
+        f"{plan.count(Action.DELETE)} to delete."
+    )
+
+
+def _headline(change: Change) -> str:
+    reasons = ", ".join(reason.value for reason in change.reasons)
+    return f'{change.action.value} {change.kind.value} {change.key} "{change.name}" ({reasons})'
+
+
+def _reverted(plan: Plan) -> int:
+    return sum(1 for change in plan.changes for op in change.ops if op.reverts is not None)
+
+
+# --- plan -----------------------------------------------------------------------------------
+
+_COLOURS: Mapping[Action, str] = {
+    Action.CREATE: "green",
+    Action.UPDATE: "yellow",
+    Action.DELETE: "red",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Styled:
+    """A line of text with an optional colour; the CLI decides whether colour is shown."""
+
+    text: str
+    colour: str | None = None
+    bold: bool = False
+
+
+def plan_text(plan: Plan) -> list[Styled]:
+    """The plan as terraform users expect it: + create, ~ update with each operation, - delete."""
+    lines: list[Styled] = []
+    if plan.is_empty:
+        lines.append(Styled(f"No changes. Sandbox {plan.sandbox!r} matches git.", "green", True))
+    else:
+        lines.append(Styled(f"reconciler will perform these actions on sandbox {plan.sandbox!r}:"))
+        lines.append(Styled(""))
+        for change in plan.changes:
+            lines.append(
+                Styled(
+                    f"  {change.action.glyph} {_headline(change)}", _COLOURS[change.action], True
+                )
+            )
+            if change.action is Action.CREATE and change.id is not None:
+                lines.append(Styled(f"      was {change.id}, deleted outside git"))
+            if change.action is Action.DELETE and change.id is not None:
+                lines.append(Styled(f"      {change.id}"))
+            for op in change.ops:
+                lines.append(Styled(f"      {_op_line(op)}", "red" if op.reverts else None))
+            if change.drift is not None and change.action is Action.UPDATE:
+                lines.append(
+                    Styled(
+                        f"      ! changed outside git by {change.drift.by} at {change.drift.at}: "
+                        "the lines marked 'reverts' undo that edit",
+                        "red",
+                    )
+                )
+            if change.depends_on:
+                lines.append(Styled(f"      waits for: {', '.join(change.depends_on)}"))
+        lines.append(Styled(""))
+    if plan.ignored:
+        lines.append(Styled("Ignored by reconciler.yaml (not enforced):"))
+        for item in plan.ignored:
+            live = value(item.live) if item.live_present else "(absent)"
+            lines.append(
+                Styled(f"  {item.key} {item.path}: git {value(item.desired)}, live {live}")
+            )
+        lines.append(Styled(""))
+    if plan.orphans:
+        lines.append(
+            Styled("Orphans (in state, gone from git; --prune would delete them):", "yellow")
+        )
+        for orphan in plan.orphans:
+            lines.append(
+                Styled(f"  {orphan.key} ({orphan.kind.value} {orphan.id or 'never created'})")
+            )
+        lines.append(Styled(""))
+    lines.append(Styled(summary(plan), None, True))
+    reverted = _reverted(plan)
+    if reverted:
+        lines.append(
+            Styled(
+                f"{reverted} operation{'s' if reverted != 1 else ''} revert{'s' if reverted == 1 else ''} "
+                "edits made outside git (marked above). Add ignore rules to cede fields to the UI.",
+                "red",
+            )
+        )
+    return lines
+
+
+COMMENT_LIMIT = 65_536
+
+
+def marker(kind: str, sandbox: str) -> str:
+    """The hidden marker a workflow uses to find and update its sticky comment or issue."""
+    return f"<!-- reconciler:{kind}:{sandbox} -->"
+
+
+def plan_markdown(plan: Plan, *, limit: int = COMMENT_LIMIT) -> str:
+    """A pull-request comment: summary first, details per object collapsed, under the limit."""
+    head = [marker("plan", plan.sandbox), f"### reconciler plan: sandbox `{plan.sandbox}`", ""]
+    if plan.is_empty:
+        head.append(f"**No changes.** Sandbox `{plan.sandbox}` matches git.")
+    else:
+        head.append(f"**{summary(plan)}**")
+        reverted = _reverted(plan)
+        if reverted:
+            head.append("")
+            head.append(
+                f":warning: **{reverted} operation{'s' if reverted != 1 else ''} undo edits made "
+                "outside git** (marked *reverts* below); merging this pull request loses them."
+            )
+        head += ["", "| | Object | Kind | Reason |", "|---|---|---|---|"]
+        for change in plan.changes:
+            reasons = ", ".join(r.value for r in change.reasons)
+            head.append(
+                f"| `{change.action.glyph}` {change.action.value} | `{change.key}` | "
+                f"{change.kind.value} | {_cell(reasons)} |"
+            )
+    sections: list[str] = []
+    for change in plan.changes:
+        body = [
+            f"<details><summary><code>{change.action.glyph}</code> {change.action.value} "
+            f"<code>{_html(change.key)}</code> ({change.kind.value}): {_html(change.name)}</summary>",
+            "",
+        ]
+        if change.source:
+            body.append(f"Defined in `{change.source}`.")
+        if change.drift is not None:
+            body.append(f"Last changed outside git by `{change.drift.by}` at {change.drift.at}.")
+        details: list[str] = []
+        if change.action is Action.CREATE and change.body is not None:
+            details = json.dumps(
+                change.body, indent=2, sort_keys=True, ensure_ascii=False
+            ).splitlines()
+            body += ["", "```json", *details, "```"]
+        else:
+            details = [_op_line(op) for op in change.ops] or ["(no field changes)"]
+            body += ["", "```diff", *details, "```"]
+        body += ["", "</details>"]
+        sections.append("\n".join(body))
+    tail: list[str] = []
+    if plan.ignored:
+        tail += ["", "<details><summary>Ignored by reconciler.yaml (not enforced)</summary>", ""]
+        for item in plan.ignored:
+            live = value(item.live) if item.live_present else "(absent)"
+            tail.append(
+                f"- `{item.key}` `{item.path}`: git `{_code(value(item.desired))}`, live `{_code(live)}`"
+            )
+        tail += ["", "</details>"]
+    if plan.orphans:
+        tail += ["", "**Orphans** (in state, gone from git; pruning is off, so they stay):", ""]
+        tail += [f"- `{o.key}` ({o.kind.value} `{o.id or 'never created'}`)" for o in plan.orphans]
+    return _fit("\n".join(head), sections, "\n".join(tail), limit, "objects")
+
+
+# --- drift ----------------------------------------------------------------------------------
+
+
+def drift_text(drift: Drift) -> list[Styled]:
+    if not drift.has_drift:
+        return [
+            Styled(
+                f"No drift: the {drift.checked} managed objects in sandbox {drift.sandbox!r} are as git "
+                "last applied them.",
+                "green",
+                True,
+            )
+        ]
+    lines = [Styled(f"Drift in sandbox {drift.sandbox!r}:", None, True), Styled("")]
+    for item in drift.objects:
+        lines += [
+            Styled(
+                f"  {_drift_headline(item)}",
+                "red" if item.status is DriftStatus.DELETED else "yellow",
+                True,
+            )
+        ]
+        lines += [Styled(f"      {_field_line(f)}") for f in item.fields]
+    lines.append(Styled(""))
+    lines.append(Styled(_drift_summary(drift), None, True))
+    return lines
+
+
+def drift_markdown(drift: Drift, *, limit: int = COMMENT_LIMIT) -> str:
+    head = [marker("drift", drift.sandbox), f"### reconciler drift: sandbox `{drift.sandbox}`", ""]
+    if not drift.has_drift:
+        head.append(
+            f"**No drift.** The {drift.checked} managed objects match what git last applied."
+        )
+        return "\n".join(head) + "\n"
+    head += [
+        f"**{_drift_summary(drift)}**",
+        "",
+        "| Object | Kind | What | Who | When |",
+        "|---|---|---|---|---|",
+    ]
+    for item in drift.objects:
+        head.append(
+            f"| `{item.key or item.id}` | {item.kind.value} | {item.status.value} | "
+            f"{_cell(item.by or '')} | {_cell(item.at or '')} |"
+        )
+    sections = []
+    for item in drift.objects:
+        if not item.fields:
+            continue
+        lines = [
+            f"<details><summary><code>{_html(item.key or item.id)}</code>: {len(item.fields)} field(s)</summary>",
+            "",
+            "```diff",
+        ]
+        lines += [_field_line(f) for f in item.fields]
+        lines += ["```", "", "</details>"]
+        sections.append("\n".join(lines))
+    tail = [
+        "",
+        "Git is the source of truth: the next apply reverts these edits. To keep one, copy it into "
+        "the YAML in a pull request, or cede the field with an ignore rule in `reconciler.yaml`.",
+    ]
+    return _fit("\n".join(head), sections, "\n".join(tail), limit, "objects")
+
+
+def _drift_headline(item: ObjectDrift) -> str:
+    who = f" by {item.by} at {item.at}" if item.by else ""
+    match item.status:
+        case DriftStatus.CHANGED:
+            return f'~ {item.kind.value} {item.key} "{item.name}" changed outside git{who}'
+        case DriftStatus.DELETED:
+            return f'- {item.kind.value} {item.key} "{item.name}" deleted outside git ({item.id})'
+        case DriftStatus.UNMANAGED:
+            return f'? {item.kind.value} {item.id} "{item.name}" is not managed by git{who}'
+        case _:
+            assert_never(item.status)
+
+
+def _field_line(field: FieldDrift) -> str:
+    match field.op:
+        case Op.ADD:
+            return f"+ {field.path}: {value(field.live)} (added outside git)"
+        case Op.REPLACE:
+            return f"~ {field.path}: {value(field.applied)} -> {value(field.live)}"
+        case Op.REMOVE:
+            return f"- {field.path}: {value(field.applied)} (removed outside git)"
+        case _:
+            assert_never(field.op)
+
+
+def _drift_summary(drift: Drift) -> str:
+    counts = {status: sum(1 for o in drift.objects if o.status is status) for status in DriftStatus}
+    parts = [f"{counts[DriftStatus.CHANGED]} changed", f"{counts[DriftStatus.DELETED]} deleted"]
+    if counts[DriftStatus.UNMANAGED]:
+        parts.append(f"{counts[DriftStatus.UNMANAGED]} unmanaged")
+    return f"Drift: {', '.join(parts)} (of {drift.checked} managed objects)."
+
+
+def drift_json(drift: Drift) -> str:
+    document = {
+        "format_version": 1,
+        "sandbox": drift.sandbox,
+        "checked": drift.checked,
+        "drift": drift.has_drift,
+        "objects": [
+            {
+                "key": item.key,
+                "kind": item.kind.value,
+                "id": item.id,
+                "name": item.name,
+                "status": item.status.value,
+                "by": item.by,
+                "at": item.at,
+                "fields": [
+                    {"op": f.op.value, "path": f.path, "applied": f.applied, "live": f.live}
+                    for f in item.fields
+                ],
+            }
+            for item in drift.objects
+        ],
+        "ignored": [
+            {
+                "key": i.key,
+                "kind": i.kind.value,
+                "path": i.path,
+                "applied": i.desired,
+                "live": i.live,
+            }
+            for i in drift.ignored
+        ],
+    }
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+# --- apply report ---------------------------------------------------------------------------
+
+
+def report_text(report: Report) -> list[Styled]:
+    colours = {
+        Outcome.APPLIED: "green",
+        Outcome.FAILED: "red",
+        Outcome.CONFLICT: "red",
+        Outcome.NOT_ATTEMPTED: "yellow",
+    }
+    lines = [Styled(f"Apply on sandbox {report.sandbox!r}:", None, True)]
+    for result in report.results:
+        lines.append(Styled(f"  {_result_line(result)}", colours[result.outcome]))
+    lines.append(Styled(""))
+    lines.append(Styled(_report_summary(report), None, True))
+    if report.count(Outcome.CONFLICT):
+        lines.append(
+            Styled(
+                "Objects changed after the plan were not written: run `reconciler plan` again, review "
+                "the new plan, then apply it.",
+                "red",
+            )
+        )
+    return lines
+
+
+def report_markdown(report: Report) -> str:
+    lines = [
+        marker("apply", report.sandbox),
+        f"### reconciler apply: sandbox `{report.sandbox}`",
+        "",
+        f"**{_report_summary(report)}**",
+        "",
+        "| Object | Action | Outcome | Detail |",
+        "|---|---|---|---|",
+    ]
+    for result in report.results:
+        lines.append(
+            f"| `{result.key}` | {result.action.value} | {result.outcome.value} | {_cell(_result_detail(result))} |"
+        )
+    if not report.succeeded:
+        lines += [
+            "",
+            "Fix the cause (a pull request for invalid content; a new plan for conflicts), then re-run "
+            "the apply workflow: apply converges from wherever this run stopped.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def report_json(report: Report) -> str:
+    document = {
+        "format_version": 1,
+        "sandbox": report.sandbox,
+        "succeeded": report.succeeded,
+        "requests": report.requests,
+        "summary": {outcome.value: report.count(outcome) for outcome in Outcome},
+        "results": [
+            {
+                "key": r.key,
+                "kind": r.kind.value,
+                "action": r.action.value,
+                "outcome": r.outcome.value,
+                "id": r.id,
+                "detail": r.detail,
+                "by": r.by,
+                "at": r.at,
+            }
+            for r in report.results
+        ],
+    }
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _result_line(result: Result) -> str:
+    text = f"{result.outcome.value}: {result.action.value} {result.kind.value} {result.key}"
+    if result.id:
+        text += f" ({result.id})"
+    detail = _result_detail(result)
+    return f"{text}: {detail}" if detail else text
+
+
+def _result_detail(result: Result) -> str:
+    if result.outcome is Outcome.CONFLICT:
+        who = f" by {result.by} at {result.at}" if result.by else ""
+        return f"changed after the plan{who}; not written" + (
+            f" ({result.detail})" if result.detail else ""
+        )
+    return result.detail or ""
+
+
+def _report_summary(report: Report) -> str:
+    return (
+        f"Apply: {report.count(Outcome.APPLIED)} applied, {report.count(Outcome.FAILED)} failed, "
+        f"{report.count(Outcome.CONFLICT)} conflicts, {report.count(Outcome.NOT_ATTEMPTED)} not attempted."
+    )
+
+
+# --- markdown helpers -----------------------------------------------------------------------
+
+
+def _fit(head: str, sections: Sequence[str], tail: str, limit: int, noun: str) -> str:
+    """Join head, sections and tail, dropping trailing sections (with a note) to stay under limit."""
+    shown = list(sections)
+    note = ""
+    while True:
+        text = "\n\n".join(part for part in (head, "\n\n".join(shown), tail, note) if part) + "\n"
+        if len(text) <= limit or not shown:
+            break
+        shown.pop()
+        hidden = len(sections) - len(shown)
+        note = (
+            f"*Details of {hidden} more {noun} are not shown: the comment limit is {limit:,} "
+            "characters. The full output is in the workflow's job summary and its artifact.*"
+        )
+    if len(text) > limit:
+        text = text[: limit - 200] + "\n\n*Truncated at the comment limit.*\n"
+    return text
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    return text.replace("`", "'")
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
