@@ -104,14 +104,30 @@ def cli(ctx: click.Context, root: Path, verbose: int, no_color: bool) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "github"]),
+    type=click.Choice(["text", "json", "github", "markdown"]),
     default="text",
     show_default=True,
-    help="text: path:line:column lines; github: workflow annotations; json: a list.",
+    help="text: path:line:column lines; github: workflow annotations; json: a list; "
+    "markdown: a pull-request comment saying no plan was computed (see --reason).",
+)
+@click.option("--sandbox", "-s", default=None, help="markdown: the sandbox whose comment this is.")
+@click.option(
+    "--reason",
+    default="this pull request comes from a fork, which gets no credentials; only validation ran.",
+    show_default=True,
+    help="markdown: why no plan was computed.",
 )
 @click.pass_obj
-def validate(ctx: Context, fmt: str) -> int:
+def validate(ctx: Context, fmt: str, sandbox: str | None, reason: str) -> int:
     """Check every file under offers/ offline: no network, no credentials."""
+    if fmt == "markdown":
+        try:
+            count, problems = len(commands.validate(ctx.root)), ()
+        except InvalidDocuments as invalid:
+            count, problems = 0, tuple(p for p in invalid.problems if isinstance(p, Problem))
+        name = sandbox or ctx.workspace().config.default
+        click.echo(render.validation_markdown(problems, count, name, reason), nl=False)
+        return 1 if problems else 0
     try:
         objects = commands.validate(ctx.root)
     except InvalidDocuments as invalid:
@@ -359,6 +375,28 @@ def import_command(
     click.echo(f"{len(done)} object{'s' if len(done) != 1 else ''} imported.")
 
 
+# --- sandboxes ------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--remote", is_flag=True, help="Only sandboxes with a real endpoint (not embedded).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_obj
+def sandboxes(ctx: Context, remote: bool, fmt: str) -> None:
+    """List the sandboxes of reconciler.yaml (json: a workflow matrix)."""
+    config = ctx.workspace().config
+    names = [key for key, sb in sorted(config.sandboxes.items()) if not (remote and sb.is_embedded)]
+    if fmt == "json":
+        click.echo(json.dumps(names))
+    else:
+        for key in names:
+            sb = config.sandboxes[key]
+            default = " (default)" if key == config.default else ""
+            click.echo(f"{key}\t{sb.endpoint}\t{sb.name}{default}")
+
+
 # --- state ----------------------------------------------------------------------------------
 
 
@@ -404,6 +442,23 @@ def state_rm(ctx: Context, keys: tuple[str, ...], sandbox: str | None) -> None:
     )
 
 
+@state.command("guard")
+@click.argument("paths", nargs=-1)
+def state_guard(paths: tuple[str, ...]) -> int:
+    """Fail (with annotations) when PATHS, the files a pull request changes, touch state/."""
+    touched = sorted(
+        p for p in paths if p.replace("\\", "/").startswith("state/") and p != "state/.gitkeep"
+    )
+    if touched:
+        click.echo(render.state_guard(touched), nl=False)
+        click.echo(
+            f"{len(touched)} state file(s) edited by hand: only apply writes state/.", err=True
+        )
+        return 1
+    click.echo("state/ untouched.")
+    return 0
+
+
 @state.command("mv")
 @click.argument("old")
 @click.argument("new")
@@ -426,3 +481,7 @@ def emulator() -> None:
 def main() -> None:
     """Console entry point."""
     cli.main(prog_name="reconciler")
+
+
+if __name__ == "__main__":
+    main()

@@ -500,3 +500,28 @@ def _code(text: str) -> str:
 
 def _html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def validation_markdown(problems: Sequence[Problem], valid: int, sandbox: str, reason: str) -> str:
+    """The pull-request comment when no plan can be computed (a fork gets no credentials)."""
+    lines = [marker("plan", sandbox), f"### reconciler plan: sandbox `{sandbox}`", ""]
+    lines.append(f"**No plan computed:** {reason}")
+    lines.append("")
+    if problems:
+        lines.append(
+            f":x: **Validation failed: {len(problems)} problem{'s' if len(problems) != 1 else ''}.**"
+        )
+        lines += ["", "```text", *(str(p) for p in problems), "```"]
+    else:
+        lines.append(
+            f":white_check_mark: **Validation passed:** {valid} object{'s' if valid != 1 else ''} in `offers/`."
+        )
+    return _fit("\n".join(lines), [], "", COMMENT_LIMIT, "problems")
+
+
+def state_guard(paths: Sequence[str]) -> str:
+    """Annotations for hand edits of state/ in a pull request (only apply writes it)."""
+    return "".join(
+        f"::error file={path}::{_escape_command(path + ' is written only by reconciler apply: revert this change; to rename or forget an object use `reconciler state mv` / `state rm` on main, or `reconciler import` to adopt one')}\n"
+        for path in paths
+    )

@@ -1,0 +1,260 @@
+"""`reconciler apply` through the CLI: saved plans, etag guards, faults, crash safety."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import Sandbox, make_repo, served_config, served_emulator
+from estate import KEYS, write
+
+from reconciler.emulator.app import create_app
+from reconciler.model import Kind
+
+
+def _state(root: Path, sandbox: str = "local") -> dict:  # type: ignore[type-arg]
+    return json.loads((root / "state" / f"{sandbox}.json").read_text())
+
+
+def _fresh(tmp_path: Path, **settings: object) -> Sandbox:
+    from reconciler.emulator.app import EmulatorSettings
+
+    repo = make_repo(tmp_path / "repo", estate=False)
+    write(repo)
+    return Sandbox(app=create_app(EmulatorSettings(**settings)), root=repo)  # type: ignore[arg-type]
+
+
+def _names(sandbox: Sandbox) -> dict[str, list[str]]:
+    async def collect(client):  # type: ignore[no-untyped-def]
+        out = {}
+        for kind in Kind:
+            out[kind.value] = sorted(str(o["name"]) for o in await client.list_all(kind))
+        return out
+
+    return sandbox.call(collect)
+
+
+def test_apply_records_every_id_and_etag_and_converges(tmp_path: Path) -> None:
+    sandbox = _fresh(tmp_path)
+    done = sandbox.run("apply", "--auto-approve", "--format", "json")
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.output[done.output.index("{") :])
+    assert report["summary"] == {"applied": 7, "failed": 0, "conflict": 0, "not attempted": 0}
+    objects = _state(sandbox.root)["objects"]
+    assert sorted(objects) == KEYS
+    assert all(entry["etag"] == "1" and entry["id"].startswith("dps:") for entry in objects.values())
+    sale = objects["summer/sale"]
+    assert sale["applied"]["representations"][0]["placement"] == objects["placements/web"]["id"]
+
+
+def test_apply_without_a_terminal_needs_auto_approve(tmp_path: Path) -> None:
+    sandbox = _fresh(tmp_path)
+    done = sandbox.run("apply")
+    assert done.exit_code == 1
+    assert done.output.splitlines()[-1] == (
+        "Error: refusing to apply unattended (no terminal): review with `reconciler plan`, then pass "
+        "--auto-approve or a saved plan"
+    )
+    assert not (sandbox.root / "state" / "local.json").exists()
+
+
+def test_a_saved_plan_is_executed_exactly_and_only_once(tmp_path: Path) -> None:
+    sandbox = _fresh(tmp_path)
+    assert sandbox.run("plan", "--out", str(tmp_path / "plan.json")).exit_code == 0
+    first = sandbox.run("apply", str(tmp_path / "plan.json"))
+    assert first.exit_code == 0, first.output
+    again = sandbox.run("apply", str(tmp_path / "plan.json"))
+    assert again.exit_code == 1
+    assert "conflict: create tag tags/summer" in again.output
+    assert _names(sandbox)["tag"] == ["Summer"]  # never a duplicate
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ("org: OTHER@AdobeOrg", "Error: the plan was made for org '0000000000000000000EMBED@AdobeOrg', not 'OTHER@AdobeOrg'"),
+    ],
+)
+def test_a_plan_for_another_sandbox_is_refused(tmp_path: Path, edit: str, message: str) -> None:
+    sandbox = _fresh(tmp_path)
+    assert sandbox.run("plan", "--out", str(tmp_path / "plan.json")).exit_code == 0
+    (sandbox.root / "reconciler.yaml").write_text(
+        f"default: local\nsandboxes:\n  local:\n    endpoint: embedded\n    {edit}\n"
+    )
+    done = sandbox.run("apply", str(tmp_path / "plan.json"))
+    assert done.exit_code == 1
+    assert done.output.startswith(message)
+
+
+@pytest.mark.parametrize("ignore_if_match", [False, True])
+def test_an_edit_after_the_plan_is_a_conflict_and_is_kept(tmp_path: Path, ignore_if_match: bool) -> None:
+    sandbox = _fresh(tmp_path, ignore_if_match=ignore_if_match)
+    assert sandbox.run("apply", "--auto-approve").exit_code == 0
+    for name, old, new in (("summer/sale.yaml", "priority: 5", "priority: 6"), ("tags/summer.yaml", "Summer", "Summer 2027")):
+        path = sandbox.root / "offers" / name
+        path.write_text(path.read_text().replace(old, new))
+    assert sandbox.run("plan", "--out", str(tmp_path / "plan.json")).exit_code == 0
+    offer_id = _state(sandbox.root)["objects"]["summer/sale"]["id"]
+
+    async def edit(client):  # type: ignore[no-untyped-def]
+        await client.patch(Kind.PERSONALIZED_OFFER, offer_id, [{"op": "replace", "path": "/status", "value": "draft"}], if_match=None)
+        return await client.get(Kind.PERSONALIZED_OFFER, offer_id)
+
+    edited = sandbox.call(edit)
+    done = sandbox.run("apply", str(tmp_path / "plan.json"))
+    assert done.exit_code == 1
+    lines = done.output.splitlines()
+    assert (
+        f"  conflict: update personalized-offer summer/sale ({offer_id}): changed after the plan by "
+        f"marketer-ui@techacct.adobe.com at {edited['modified']}; not written (etag 2 planned, 3 live)"
+    ) in lines
+    assert "Apply: 1 applied, 0 failed, 1 conflicts, 0 not attempted." in lines
+    live = sandbox.call(lambda client: client.get(Kind.PERSONALIZED_OFFER, offer_id))
+    assert (live["status"], live["rank"]["priority"]) == ("draft", 5)  # the edit is kept, nothing written
+    assert _names(sandbox)["tag"] == ["Summer 2027"]  # the other object was applied
+
+
+def test_a_429_storm_and_5xx_answers_still_converge_without_duplicates(tmp_path: Path) -> None:
+    sandbox = _fresh(tmp_path, rate_limit=20.0, error_rate=0.3, seed=7)
+    done = sandbox.run("apply", "--auto-approve", "--parallelism", "8")
+    assert done.exit_code == 0, done.output
+    assert sandbox.run("plan", "--detailed-exitcode").exit_code == 0
+    names = _names(sandbox)
+    assert all(len(set(v)) == len(v) for v in names.values()), names
+    assert sum(len(v) for v in names.values()) == 7
+
+
+def test_a_failed_create_skips_its_dependents(tmp_path: Path) -> None:
+    from reconciler.emulator.app import EmulatorSettings
+
+    repo = make_repo(tmp_path / "repo", estate=False)
+    write(repo)
+    settings = EmulatorSettings()
+    limited = type(settings)(**{**settings.__dict__, "limits": {**settings.limits, "tags": 0}})  # type: ignore[arg-type]
+    sandbox = Sandbox(app=create_app(limited), root=repo)
+    done = sandbox.run("apply", "--auto-approve", "--format", "json")
+    assert done.exit_code == 1
+    report = json.loads(done.output[done.output.index("{") :])
+    outcomes = {r["key"]: (r["outcome"], r["detail"]) for r in report["results"]}
+    assert outcomes["tags/summer"][0] == "failed"
+    assert outcomes["summer/sale"] == ("not attempted", "depends on tags/summer, which was not applied")
+    assert outcomes["summer/collection"] == ("not attempted", "depends on tags/summer, which was not applied")
+    assert outcomes["summer/decision"] == ("not attempted", "depends on summer/collection, summer/sale, which was not applied") or outcomes["summer/decision"][0] == "not attempted"
+    assert outcomes["placements/web"] == ("applied", None)
+
+
+def test_drift_names_who_changed_what_and_when(tmp_path: Path) -> None:
+    sandbox = _fresh(tmp_path)
+    assert sandbox.run("apply", "--auto-approve").exit_code == 0
+    assert sandbox.run("drift").exit_code == 0
+    offer_id = _state(sandbox.root)["objects"]["summer/sale"]["id"]
+
+    async def edit(client):  # type: ignore[no-untyped-def]
+        await client.patch(Kind.PERSONALIZED_OFFER, offer_id, [{"op": "replace", "path": "/rank/priority", "value": 50}], if_match=None)
+        return await client.get(Kind.PERSONALIZED_OFFER, offer_id)
+
+    live = sandbox.call(edit)
+    done = sandbox.run("drift", "--format", "json")
+    assert done.exit_code == 2
+    report = json.loads(done.output)
+    assert report["objects"] == [
+        {
+            "key": "summer/sale",
+            "kind": "personalized-offer",
+            "id": offer_id,
+            "name": "Summer sale",
+            "status": "changed",
+            "by": "marketer-ui@techacct.adobe.com",
+            "at": live["modified"],
+            "fields": [{"op": "replace", "path": "/rank/priority", "applied": 5, "live": 50}],
+        }
+    ]
+
+
+def test_import_then_plan_shows_no_changes(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", estate=False)
+    sandbox = Sandbox(app=create_app(), root=repo)
+
+    async def build(client):  # type: ignore[no-untyped-def]
+        placement = await client.create(
+            Kind.PLACEMENT,
+            {"name": "Email body", "componentType": "text", "channel": "https://ns.adobe.com/xdm/channel-types/email"},
+            name="Email body",
+        )
+        offer = await client.create(
+            Kind.FALLBACK_OFFER,
+            {
+                "name": "Plain fallback",
+                "status": "approved",
+                "representations": [
+                    {
+                        "channel": "https://ns.adobe.com/xdm/channel-types/email",
+                        "placement": placement.id,
+                        "components": [{"type": "text", "format": "text/plain", "content": "Hello"}],
+                    }
+                ],
+            },
+            name="Plain fallback",
+        )
+        return placement.id, offer.id
+
+    placement_id, offer_id = sandbox.call(build)
+    one = sandbox.run("import", "email/body", placement_id)
+    assert one.exit_code == 0, one.output
+    assert (repo / "offers" / "email" / "body.yaml").exists()
+    rest = sandbox.run("import", "--all")
+    assert rest.exit_code == 0, rest.output
+    fallback_file = repo / "offers" / "fallback" / "plain-fallback.yaml"
+    assert "placement: {ref: email/body}" in fallback_file.read_text().replace("\n      ", " ")  or "ref: email/body" in fallback_file.read_text()
+    assert sandbox.run("validate").exit_code == 0
+    done = sandbox.run("plan", "--detailed-exitcode")
+    assert done.exit_code == 0, done.output
+    assert _state(repo)["objects"]["fallback/plain-fallback"]["id"] == offer_id
+
+
+def test_sigkill_during_apply_then_apply_again_converges(tmp_path: Path) -> None:
+    """Kill apply at several points; a second apply finishes with no duplicate and no lost id."""
+    for kill_after in (1, 4, 9):
+        repo = make_repo(tmp_path / f"kill-{kill_after}", estate=False)
+        write(repo)
+        with served_emulator("--latency-ms", "40") as base:
+            (repo / "reconciler.yaml").write_text(served_config(base))
+            env = {**os.environ, "ADOBE_CLIENT_ID": "ci-bot", "ADOBE_CLIENT_SECRET": "s3cret-value"}
+            command = [sys.executable, "-m", "reconciler.cli", "-C", str(repo), "apply", "--auto-approve", "--parallelism", "2"]
+            process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            journal = repo / "state" / "remote.journal"
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and process.poll() is None:
+                if journal.exists() and len(journal.read_text().splitlines()) >= kill_after:
+                    break
+                time.sleep(0.005)
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            second = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+            assert second.returncode == 0, second.stdout + second.stderr
+            assert "s3cret-value" not in second.stdout + second.stderr
+            check = subprocess.run(
+                [sys.executable, "-m", "reconciler.cli", "-C", str(repo), "plan", "--detailed-exitcode"],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert check.returncode == 0, check.stdout + check.stderr
+            objects = _state(repo, "remote")["objects"]
+            assert sorted(objects) == KEYS
+            assert all(entry.get("id") for entry in objects.values())
+            drift = subprocess.run(
+                [sys.executable, "-m", "reconciler.cli", "-C", str(repo), "drift", "--unmanaged", "--format", "json"],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert drift.returncode == 0, drift.stdout  # no unmanaged object: nothing was created twice
