@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 
-from reconciler import api, diff, graph, kinds
+from reconciler import api, diff, graph, kinds, planner
 from reconciler.errors import ReconcilerError
 from reconciler.model import (
     Action,
@@ -185,9 +185,11 @@ class Applier:
         if etag is None:
             live = live or await self.client.get(change.kind, receipt.id)
             etag = etag_of(live.get("etag"))
-        if live is not None and not diff.json_equal(_payload(live), body):
-            # An interrupted create landed with other content (an older plan): bring it up to date.
-            ops = diff.json_patch(_payload(live), body)
+        if live is not None:
+            # An interrupted create may have landed with other content (an older plan): bring
+            # git's fields up to date, leaving whatever the server set on its own alone.
+            current = _payload(live)
+            ops = diff.json_patch(current, planner.merge3(body, None, current))
             if ops:
                 receipt = await self.client.patch(change.kind, receipt.id, ops, if_match=etag)
                 etag = receipt.etag

@@ -117,7 +117,7 @@ def plan(
     live = Live(live_objects)
     entries: Mapping[Key, Entry] = state.objects if state is not None else {}
     wanted = {item.key: item for item in desired if selection.selects(item.key)}
-    managed_ids = {entry.id for entry in entries.values() if entry.id is not None}
+    managed_ids: set[str] = {entry.id for entry in entries.values() if entry.id is not None}
 
     ids: dict[Key, str] = {key: entry.id for key, entry in entries.items() if entry.id is not None}
     changes: dict[Key, Change] = {}
@@ -399,7 +399,9 @@ def _annotate(
 
 
 def _deletes(gone: Sequence[Key], entries: Mapping[Key, Entry], live: Live) -> list[Change]:
-    keys_by_id = {entry.id: key for key, entry in entries.items() if entry.id is not None}
+    keys_by_id: dict[str, Key] = {
+        entry.id: key for key, entry in entries.items() if entry.id is not None
+    }
     edges: dict[Key, tuple[Key, ...]] = {}
     for key in gone:
         entry = entries[key]
