@@ -334,7 +334,7 @@ class Client:
                     response = await self._http.request(
                         method,
                         url,
-                        params=tuple(params or ()),
+                        params=tuple(params) if params else None,
                         content=content,
                         headers=request_headers,
                     )

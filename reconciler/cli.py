@@ -478,6 +478,81 @@ def emulator() -> None:
     """The local Offer Library emulator (the sandbox tests and `make run` use)."""
 
 
+@emulator.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--data",
+    "data_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Journal file to persist to and replay on start (default: memory only).",
+)
+@click.option(
+    "--latency-ms", type=click.FloatRange(min=0), default=0.0, help="Delay per data call."
+)
+@click.option(
+    "--rate-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Data calls per second per client; over it answers 429 with Retry-After.",
+)
+@click.option(
+    "--error-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of data calls answered 5xx.",
+)
+@click.option(
+    "--drop-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of data calls whose connection drops (half before, half after the write).",
+)
+@click.option("--ignore-if-match", is_flag=True, help="Ignore If-Match headers entirely.")
+@click.option(
+    "--client-id", default=None, help="Accept only this IMS client id (with --client-secret)."
+)
+@click.option("--client-secret", default=None, help="Accept only this IMS client secret.")
+@click.option(
+    "--token-ttl",
+    type=click.IntRange(min=1),
+    default=86399,
+    show_default=True,
+    help="Token lifetime, s.",
+)
+@click.option("--seed", type=int, default=None, help="Seed of the fault-injection RNG.")
+def emulator_serve(
+    host: str,
+    port: int,
+    data_file: Path | None,
+    latency_ms: float,
+    rate_limit: float | None,
+    error_rate: float,
+    drop_rate: float,
+    ignore_if_match: bool,
+    client_id: str | None,
+    client_secret: str | None,
+    token_ttl: int,
+    seed: int | None,
+) -> None:
+    """Serve the Offer Library emulator (/data/core/dps, /ims/token/v3) until interrupted."""
+    from reconciler.emulator import server  # uvicorn is loaded only when serving
+
+    settings = server.EmulatorSettings(
+        latency_ms=latency_ms,
+        rate_limit=rate_limit,
+        error_rate=error_rate,
+        drop_rate=drop_rate,
+        ignore_if_match=ignore_if_match,
+        client_id=client_id,
+        client_secret=client_secret,
+        token_ttl=token_ttl,
+        seed=seed,
+    )
+    server.serve(host, port, data_file, settings)
+
+
 def main() -> None:
     """Console entry point."""
     cli.main(prog_name="reconciler")

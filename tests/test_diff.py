@@ -18,7 +18,7 @@ from ruamel.yaml import YAML
 from reconciler import diff
 from reconciler.errors import PatchBug, ReconcilerError
 
-CONFORMANCE = Path("/work/shared/conformance/json-patch-tests")
+CONFORMANCE = Path(__file__).parent / "json-patch-tests"  # the public suite, vendored (SOURCE.md)
 
 
 # --- the realistic edit corpus ----------------------------------------------------------

@@ -1,0 +1,262 @@
+"""The emulator's HTTP surface: routes, request parsing, and the order of gateway, faults and verbs.
+
+A data call goes: latency, gateway checks (401/403/400), rate limit (429), injected 5xx,
+maybe a drop before processing, the verb itself, maybe a drop after committing.
+`app.state.settings` holds the EmulatorSettings in force; tests may replace it at any time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn, cast
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from reconciler.emulator import listing
+from reconciler.emulator.faults import Drop, DroppedResponse, Faults
+from reconciler.emulator.gateway import Caller, Refused, Tokens, authenticate, token_form
+from reconciler.emulator.library import OfferLibrary
+from reconciler.emulator.problems import Problem, bad_request, not_found
+from reconciler.emulator.records import Record
+from reconciler.emulator.settings import EmulatorSettings
+from reconciler.emulator.store import Store
+from reconciler.kinds import SPECS, KindSpec
+from reconciler.model import JsonValue
+
+__all__ = ["BASE_PATH", "EmulatorSettings", "Runtime", "create_app"]
+
+BASE_PATH = "/data/core/dps"
+IMS_PATH = "/ims/token/v3"
+_METHODS = ["GET", "POST", "PATCH", "DELETE", "PUT"]
+_JSON = "application/json"
+_PATCH_TYPES = frozenset({_JSON, "application/json-patch+json"})
+_COLLECTIONS: Mapping[str, tuple[KindSpec, ...]] = {
+    path: tuple(spec for spec in SPECS.values() if spec.collection == path)
+    for path in {spec.collection for spec in SPECS.values()}
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """The emulator's moving parts behind one app: data, tokens and the fault injector."""
+
+    store: Store
+    library: OfferLibrary
+    tokens: Tokens
+    faults: Faults
+
+
+def create_app(
+    settings: EmulatorSettings | None = None,
+    data_file: Path | None = None,
+    *,
+    clock: Callable[[], float] = time.time,
+) -> Starlette:
+    """An emulator app; with `data_file` its data is journaled there and shared with other processes."""
+    store = Store(data_file)
+    app = Starlette(
+        routes=[
+            Route(IMS_PATH, _token, methods=["POST"]),
+            Route(BASE_PATH + "/{collection}", _data, methods=_METHODS),
+            Route(BASE_PATH + "/{collection}/{object_id}", _data, methods=_METHODS),
+            Route(BASE_PATH + "/{rest:path}", _data, methods=_METHODS),
+        ],
+        exception_handlers={HTTPException: _http_problem},
+    )
+    app.state.settings = settings or EmulatorSettings()
+    app.state.runtime = Runtime(store, OfferLibrary(store, clock), Tokens(clock), Faults(clock))
+    return app
+
+
+def _state(request: Request) -> tuple[EmulatorSettings, Runtime]:
+    """The settings in force for this request (read once) and the app's runtime."""
+    settings: EmulatorSettings = request.app.state.settings
+    runtime: Runtime = request.app.state.runtime
+    return settings, runtime
+
+
+async def _token(request: Request) -> Response:
+    settings, runtime = _state(request)
+    try:
+        form = token_form(
+            request.url.query, request.headers.get("content-type", ""), await request.body()
+        )
+        return JSONResponse(runtime.tokens.issue(settings, form))
+    except Refused as refused:
+        return refused.response()
+
+
+async def _data(request: Request) -> Response:
+    settings, runtime = _state(request)
+    response = await _answer(request, settings, runtime)
+    request_id = request.headers.get("x-request-id")
+    if request_id:
+        response.headers["x-request-id"] = request_id
+    return response
+
+
+async def _answer(request: Request, settings: EmulatorSettings, runtime: Runtime) -> Response:
+    if settings.latency_ms:
+        await asyncio.sleep(settings.latency_ms / 1000)
+    try:
+        caller = authenticate(request.headers, runtime.tokens)
+    except Refused as refused:
+        return refused.response()
+    refusal = runtime.faults.refusal(settings, caller.client_id)
+    if refusal is not None:
+        return refusal.response()
+    drop = runtime.faults.drop(settings)
+    if drop is Drop.BEFORE:
+        await request.body()  # unread bytes would make the close a reset, not a short message
+        return DroppedResponse.placeholder(request.method)
+    try:
+        response = await _dispatch(request, settings, runtime.library, caller)
+    except Problem as problem:
+        response = problem.response()
+    return DroppedResponse(response) if drop is Drop.AFTER else response
+
+
+async def _dispatch(
+    request: Request, settings: EmulatorSettings, library: OfferLibrary, caller: Caller
+) -> Response:
+    method, params = request.method, request.path_params
+    spec = _spec(request)
+    object_id: str | None = params.get("object_id")
+    allowed = ("GET", "POST") if object_id is None else ("GET", "PATCH", "DELETE")
+    if method not in allowed:
+        raise Problem(
+            405,
+            "method-not-allowed",
+            f"{method} is not allowed on {request.url.path}",
+            headers={"Allow": ", ".join(allowed)},
+        )
+    if method in ("POST", "PATCH"):
+        _require_json(request, _PATCH_TYPES if method == "PATCH" else frozenset({_JSON}))
+    if method == "GET" and object_id is None:
+        query = listing.parse_query(request.url.query)
+        page = library.list(caller, spec.kind, query)
+        body = {
+            "results": page.results,
+            "count": len(page.results),
+            "total": page.total,
+            "_links": listing.links(spec.collection, query, page, spec.offer_type),
+        }
+        return JSONResponse(body)
+    if method == "GET":
+        record = library.read(caller, spec.kind, str(object_id))
+        return JSONResponse(record.read(), headers=_etag(record))
+    if method == "POST":
+        record = library.create(caller, spec.kind, await _body(request), settings)
+        location = f"{spec.collection}/{record.id}" + _offer_query(spec)
+        headers = {**_etag(record), "Location": location}
+        return JSONResponse(record.receipt(caller.partition), 201, headers=headers)
+    if_match = request.headers.get("if-match")
+    if method == "PATCH":
+        operations = await _body(request)
+        record = library.patch(caller, spec.kind, str(object_id), operations, if_match, settings)
+        return JSONResponse(record.receipt(caller.partition), headers=_etag(record))
+    library.delete(caller, spec.kind, str(object_id), if_match, settings)
+    return Response(status_code=200)
+
+
+def _spec(request: Request) -> KindSpec:
+    """The kind a path and its offer-type name; 404 for unknown paths, 400 for a bad offer-type."""
+    collection = "/" + str(request.path_params.get("collection", ""))
+    specs = _COLLECTIONS.get(collection)
+    if "rest" in request.path_params or not specs:
+        raise not_found(f"{request.url.path} is not an Offer Library endpoint")
+    if len(specs) == 1:
+        return specs[0]
+    offer_type = request.query_params.get("offer-type")
+    for spec in specs:
+        if offer_type is not None and offer_type.lower() == spec.offer_type:
+            return spec
+    choices = " or ".join(str(spec.offer_type) for spec in specs)
+    if offer_type is None:
+        raise bad_request(f"the offer-type query parameter is required on {collection}: {choices}")
+    raise bad_request(f"offer-type={offer_type!r} is not known: use {choices}")
+
+
+def _require_json(request: Request, accepted: frozenset[str]) -> None:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in accepted:
+        raise bad_request("A valid content-type must be specified")
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")
+
+
+async def _body(request: Request) -> JsonValue:
+    raw = await request.body()
+    if not raw.strip():
+        raise bad_request("the request body is empty: send a JSON document")
+    try:
+        value = cast(JsonValue, json.loads(raw.decode("utf-8"), parse_constant=_reject_constant))
+    except UnicodeDecodeError:
+        raise bad_request("the request body is not UTF-8 text") from None
+    except json.JSONDecodeError as error:
+        raise bad_request(
+            f"the request body is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
+        ) from None
+    except ValueError as error:
+        raise bad_request(f"the request body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise bad_request(_TOO_DEEP) from None
+    if _depth(value) > MAX_DEPTH:
+        raise bad_request(_TOO_DEEP)
+    if _SURROGATE.search(raw):
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise bad_request(
+                "the request body holds an unpaired UTF-16 surrogate escape"
+            ) from None
+    return value
+
+
+MAX_DEPTH = 32
+"""No Offer Library body nests nearly this deep; refusing deeper ones keeps recursion bounded."""
+_TOO_DEEP = f"the request body is nested deeper than {MAX_DEPTH} levels"
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _depth(value: JsonValue) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, level)
+            stack.extend(
+                (child, level + 1) for child in (node.values() if isinstance(node, dict) else node)
+            )
+    return deepest
+
+
+def _etag(record: Record) -> dict[str, str]:
+    return {"ETag": f'"{record.etag}"'}
+
+
+def _offer_query(spec: KindSpec) -> str:
+    return f"?offer-type={spec.offer_type}" if spec.offer_type else ""
+
+
+async def _http_problem(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    if error.status_code == 404:
+        detail = f"{request.url.path} is not an endpoint of the emulator"
+    elif error.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}"
+    else:
+        detail = str(error.detail)
+    return Problem(error.status_code, "http", detail, headers=error.headers).response()

@@ -1,0 +1,85 @@
+"""The emulator's settings: fault injection, pinned IMS credentials and guardrail limits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from reconciler.errors import UsageError
+
+DEFAULT_LIMITS: Mapping[str, int] = MappingProxyType(
+    {
+        "offers": 10_000,
+        "fallback_offers": 10_000,
+        "tags": 1_000,
+        "placements": 1_000,
+        "decision_rules": 10_000,
+        "collections": 10_000,
+        "decisions": 10_000,
+        "live_decisions": 1_000,
+        "offers_per_collection": 500,
+        "tags_per_object": 20,
+        "placements_per_decision": 30,
+        "collections_per_decision": 30,
+        "caps_per_offer": 10,
+        "attributes_per_offer": 30,
+        "pql_bytes": 15 * 1024,
+    }
+)
+"""The guardrails of Adobe's Decision Management limits page (reference §6.4), by name."""
+
+DEFAULT_TOKEN_TTL = 86_399
+"""Seconds an IMS access token lives, as Adobe's OAuth server-to-server answer says."""
+
+
+# Not slots=True: tests derive variants with `type(s)(**{**s.__dict__, ...})` as well as `replace`.
+@dataclass(frozen=True)
+class EmulatorSettings:
+    """How the emulator misbehaves and what it enforces. Replace `app.state.settings` to change it live.
+
+    latency_ms: sleep before answering every data call.
+    rate_limit: data calls per second per client id (a token bucket); over it answers 429.
+    error_rate: share of data calls answered 500/502/503 before touching any data.
+    drop_rate: share of data calls whose connection drops, half before and half after the write.
+    ignore_if_match: ignore If-Match entirely (the DPS docs never mention it).
+    client_id/client_secret: when set, IMS accepts only these credentials.
+    token_ttl: lifetime of issued access tokens, in seconds.
+    seed: seeds the fault RNG so a run is reproducible.
+    limits: guardrail counts by name (see DEFAULT_LIMITS); missing names take the default.
+    """
+
+    latency_ms: float = 0.0
+    rate_limit: float | None = None
+    error_rate: float = 0.0
+    drop_rate: float = 0.0
+    ignore_if_match: bool = False
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    token_ttl: int = DEFAULT_TOKEN_TTL
+    seed: int | None = None
+    limits: Mapping[str, int] = field(default_factory=lambda: DEFAULT_LIMITS)
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.limits) - set(DEFAULT_LIMITS))
+        if unknown:
+            raise UsageError(
+                f"emulator limits: unknown {', '.join(unknown)}; known: {', '.join(DEFAULT_LIMITS)}"
+            )
+        limits = {**DEFAULT_LIMITS, **self.limits}
+        for name, value in limits.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise UsageError(f"emulator limits: {name} must be a whole number >= 0")
+        object.__setattr__(self, "limits", MappingProxyType(limits))
+        for name in ("error_rate", "drop_rate"):
+            share = getattr(self, name)
+            if not 0.0 <= share <= 1.0:
+                raise UsageError(f"emulator {name} must be between 0 and 1, not {share}")
+        if self.latency_ms < 0:
+            raise UsageError("emulator latency_ms must be >= 0")
+        if self.rate_limit is not None and self.rate_limit <= 0:
+            raise UsageError("emulator rate_limit must be > 0 requests per second (or unset)")
+        if self.token_ttl < 1:
+            raise UsageError("emulator token_ttl must be at least 1 second")
+        if (self.client_id is None) != (self.client_secret is None):
+            raise UsageError("emulator: pin both client_id and client_secret, or neither")
