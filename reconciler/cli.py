@@ -522,6 +522,12 @@ def emulator() -> None:
     help="Token lifetime, s.",
 )
 @click.option("--seed", type=int, default=None, help="Seed of the fault-injection RNG.")
+@click.option(
+    "--server-defaults", is_flag=True, help="Fill in UI defaults on create (labels, metadata...)."
+)
+@click.option(
+    "--sparse-receipts", is_flag=True, help="Answer writes 200 with a bare receipt (etag a string)."
+)
 def emulator_serve(
     host: str,
     port: int,
@@ -535,6 +541,8 @@ def emulator_serve(
     client_secret: str | None,
     token_ttl: int,
     seed: int | None,
+    server_defaults: bool,
+    sparse_receipts: bool,
 ) -> None:
     """Serve the Offer Library emulator (/data/core/dps, /ims/token/v3) until interrupted."""
     from reconciler.emulator import server  # uvicorn is loaded only when serving
@@ -549,6 +557,8 @@ def emulator_serve(
         client_secret=client_secret,
         token_ttl=token_ttl,
         seed=seed,
+        server_defaults=server_defaults,
+        sparse_receipts=sparse_receipts,
     )
     server.serve(host, port, data_file, settings)
 

@@ -206,3 +206,17 @@ def test_a_dropped_patch_is_never_resent_blindly() -> None:
     outcome, etag = run(body, app=app)
     assert outcome.startswith("update tag dps:tag:") and "may have been applied" in outcome
     assert etag in (1, 2)  # landed or not, but exactly once
+
+
+def test_sparse_receipts_are_tolerated_etag_as_text_200_no_fields() -> None:
+    app = create_app(EmulatorSettings(sparse_receipts=True))
+
+    async def body(client: api.Client) -> tuple[api.Receipt, api.Receipt]:
+        created = await client.create(Kind.PLACEMENT, PLACEMENT, name="Web banner")
+        patched = await client.patch(
+            Kind.PLACEMENT, created.id, [{"op": "replace", "path": "/itemCount", "value": 2}], if_match=created.etag
+        )
+        return created, patched
+
+    created, patched = run(body, app=app)
+    assert (created.etag, created.modified_by, patched.id, patched.etag) == ("1", None, created.id, "2")

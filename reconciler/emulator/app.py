@@ -157,6 +157,8 @@ async def _dispatch(
         return JSONResponse(record.read(), headers=_etag(record))
     if method == "POST":
         record = library.create(caller, spec.kind, await _body(request), settings)
+        if settings.sparse_receipts:
+            return JSONResponse({"id": record.id, "etag": str(record.etag)})
         location = f"{spec.collection}/{record.id}" + _offer_query(spec)
         headers = {**_etag(record), "Location": location}
         return JSONResponse(record.receipt(caller.partition), 201, headers=headers)
@@ -164,6 +166,8 @@ async def _dispatch(
     if method == "PATCH":
         operations = await _body(request)
         record = library.patch(caller, spec.kind, str(object_id), operations, if_match, settings)
+        if settings.sparse_receipts:
+            return JSONResponse({"etag": str(record.etag)})
         return JSONResponse(record.receipt(caller.partition), headers=_etag(record))
     library.delete(caller, spec.kind, str(object_id), if_match, settings)
     return Response(status_code=200)

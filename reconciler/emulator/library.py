@@ -45,6 +45,8 @@ class OfferLibrary:
         payload = {name: value for name, value in body.items() if name not in SERVER_MANAGED}
         with self.store.writing():
             check(kind, payload, self._context(caller, settings), old=None)
+            if settings.server_defaults:
+                payload = {**SERVER_DEFAULTS.get(kind, {}), **payload}
             now = self.clock()
             object_id = new_id(kind, now)
             while self.store.exists(object_id):
@@ -136,6 +138,34 @@ class OfferLibrary:
 
 
 _SLUGS = {400: "malformed-patch", 409: "patch-test-failed", 422: "patch-conflict"}
+
+_ALL_METADATA: dict[str, JsonValue] = dict.fromkeys(
+    (
+        "decisionName",
+        "offerName",
+        "offerAttributes",
+        "offerPriority",
+        "placementName",
+        "channelType",
+        "contentType",
+    ),
+    True,
+)
+SERVER_DEFAULTS: dict[Kind, dict[str, JsonValue]] = {
+    Kind.PLACEMENT: {
+        "itemCount": 1,
+        "allowDuplicatePlacements": False,
+        "returnContent": True,
+        "returnMetaData": _ALL_METADATA,
+        "labels": [],
+    },
+    Kind.PERSONALIZED_OFFER: {"cappingConstraint": {}, "labels": [], "characteristics": {}},
+    Kind.FALLBACK_OFFER: {"labels": []},
+    Kind.COLLECTION: {"labels": []},
+    Kind.DECISION_RULE: {"exdRule": False, "labels": []},
+    Kind.DECISION: {"labels": []},
+}
+"""What `server_defaults` fills in on create when the sender left the field out."""
 
 
 def _check_if_match(header: str | None, record: Record, settings: EmulatorSettings) -> None:

@@ -47,6 +47,10 @@ class EmulatorSettings:
     token_ttl: lifetime of issued access tokens, in seconds.
     seed: seeds the fault RNG so a run is reproducible.
     limits: guardrail counts by name (see DEFAULT_LIMITS); missing names take the default.
+    server_defaults: a create fills in fields the sender left out, as the UI's defaults would
+        (metadata flags on placements, empty label lists, an empty capping constraint...).
+    sparse_receipts: writes answer 200 (not 201) with a bare receipt: the id and the etag as a
+        string, the variants Adobe's pages leave open.
     """
 
     latency_ms: float = 0.0
@@ -59,6 +63,8 @@ class EmulatorSettings:
     token_ttl: int = DEFAULT_TOKEN_TTL
     seed: int | None = None
     limits: Mapping[str, int] = field(default_factory=lambda: DEFAULT_LIMITS)
+    server_defaults: bool = False
+    sparse_receipts: bool = False
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.limits) - set(DEFAULT_LIMITS))
