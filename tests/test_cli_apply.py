@@ -70,8 +70,11 @@ def test_a_saved_plan_is_executed_exactly_and_only_once(tmp_path: Path) -> None:
     first = sandbox.run("apply", str(tmp_path / "plan.json"))
     assert first.exit_code == 0, first.output
     again = sandbox.run("apply", str(tmp_path / "plan.json"))
-    assert again.exit_code == 1
-    assert "conflict: create tag tags/summer" in again.output
+    assert (again.exit_code, again.output) == (
+        1,
+        "Error: the plan was made before any state existed, and state has been written since: "
+        "plan again\n",
+    )
     assert _names(sandbox)["tag"] == ["Summer"]  # never a duplicate
 
 
@@ -112,7 +115,7 @@ def test_an_edit_after_the_plan_is_a_conflict_and_is_kept(tmp_path: Path, ignore
     lines = done.output.splitlines()
     assert (
         f"  conflict: update personalized-offer summer/sale ({offer_id}): changed after the plan by "
-        f"marketer-ui@techacct.adobe.com at {edited['modified']}; not written (etag 2 planned, 3 live)"
+        f"marketer-ui@techacct.adobe.com at {edited['modified']}; not written (etag 1 planned, 2 live)"
     ) in lines
     assert "Apply: 1 applied, 0 failed, 1 conflicts, 0 not attempted." in lines
     live = sandbox.call(lambda client: client.get(Kind.PERSONALIZED_OFFER, offer_id))
@@ -145,8 +148,16 @@ def test_a_failed_create_skips_its_dependents(tmp_path: Path) -> None:
     assert outcomes["tags/summer"][0] == "failed"
     assert outcomes["summer/sale"] == ("not attempted", "depends on tags/summer, which was not applied")
     assert outcomes["summer/collection"] == ("not attempted", "depends on tags/summer, which was not applied")
-    assert outcomes["summer/decision"] == ("not attempted", "depends on summer/collection, summer/sale, which was not applied") or outcomes["summer/decision"][0] == "not attempted"
-    assert outcomes["placements/web"] == ("applied", None)
+    assert outcomes == {
+        "tags/summer": outcomes["tags/summer"],
+        "placements/web": ("applied", None),
+        "rules/gold": ("applied", None),
+        "summer/fallback": ("applied", None),
+        "summer/sale": ("not attempted", "depends on tags/summer, which was not applied"),
+        "summer/collection": ("not attempted", "depends on tags/summer, which was not applied"),
+        "summer/decision": ("not attempted", "depends on summer/collection, which was not applied"),
+    }
+    assert outcomes["tags/summer"][1].startswith("create tag 'Summer': HTTP 422: ")
 
 
 def test_drift_names_who_changed_what_and_when(tmp_path: Path) -> None:
@@ -211,7 +222,7 @@ def test_import_then_plan_shows_no_changes(tmp_path: Path) -> None:
     rest = sandbox.run("import", "--all")
     assert rest.exit_code == 0, rest.output
     fallback_file = repo / "offers" / "fallback" / "plain-fallback.yaml"
-    assert "placement: {ref: email/body}" in fallback_file.read_text().replace("\n      ", " ")  or "ref: email/body" in fallback_file.read_text()
+    assert "ref: email/body" in fallback_file.read_text()
     assert sandbox.run("validate").exit_code == 0
     done = sandbox.run("plan", "--detailed-exitcode")
     assert done.exit_code == 0, done.output
@@ -227,7 +238,7 @@ def test_sigkill_during_apply_then_apply_again_converges(tmp_path: Path) -> None
             (repo / "reconciler.yaml").write_text(served_config(base))
             env = {**os.environ, "ADOBE_CLIENT_ID": "ci-bot", "ADOBE_CLIENT_SECRET": "s3cret-value"}
             command = [sys.executable, "-m", "reconciler.cli", "-C", str(repo), "apply", "--auto-approve", "--parallelism", "2"]
-            process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             journal = repo / "state" / "remote.journal"
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and process.poll() is None:
@@ -235,7 +246,8 @@ def test_sigkill_during_apply_then_apply_again_converges(tmp_path: Path) -> None
                     break
                 time.sleep(0.005)
             process.send_signal(signal.SIGKILL)
-            process.wait()
+            assert process.wait() == -signal.SIGKILL  # killed mid-apply, not finished
+            assert journal.exists()
             second = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
             assert second.returncode == 0, second.stdout + second.stderr
             assert "s3cret-value" not in second.stdout + second.stderr
