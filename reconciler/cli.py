@@ -38,7 +38,7 @@ class Context:
 class _Group(click.Group):
     """Maps every expected failure to one clear line and exit code 1, in tests and for real."""
 
-    def main(  # type: ignore[override]
+    def main(
         self,
         args: Sequence[str] | None = None,
         prog_name: str | None = None,
@@ -121,6 +121,7 @@ def cli(ctx: click.Context, root: Path, verbose: int, no_color: bool) -> None:
 def validate(ctx: Context, fmt: str, sandbox: str | None, reason: str) -> int:
     """Check every file under offers/ offline: no network, no credentials."""
     if fmt == "markdown":
+        problems: tuple[Problem, ...]
         try:
             count, problems = len(commands.validate(ctx.root)), ()
         except InvalidDocuments as invalid:

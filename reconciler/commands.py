@@ -16,6 +16,7 @@ from typing import Any
 
 from reconciler import api, config, documents, graph, kinds, planner, statefile
 from reconciler.applier import Applier
+from reconciler.config import Config, Sandbox
 from reconciler.emulator.embedded import embedded_app
 from reconciler.errors import PlanFileError, StateError, UsageError
 from reconciler.model import (
@@ -64,10 +65,10 @@ class Workspace:
     """One repository: its root, its configuration, and the injected dependencies."""
 
     root: Path
-    config: config.Config
+    config: Config
     deps: Dependencies
 
-    def state_path(self, sandbox: config.Sandbox) -> Path:
+    def state_path(self, sandbox: Sandbox) -> Path:
         return statefile.path_for(self.root, sandbox.key)
 
 
@@ -87,7 +88,7 @@ def validate(root: Path) -> tuple[Desired, ...]:
 # --- client ---------------------------------------------------------------------------------
 
 
-def client_for(ws: Workspace, sandbox: config.Sandbox, *, max_in_flight: int = 8) -> api.Client:
+def client_for(ws: Workspace, sandbox: Sandbox, *, max_in_flight: int = 8) -> api.Client:
     if sandbox.is_embedded:
         app = ws.deps.app or embedded_app(ws.root)
         return api.Client(
@@ -113,11 +114,11 @@ async def refresh(client: api.Client, page_size: int) -> dict[Kind, list[JsonObj
     return dict(zip(kinds.ORDERED, found, strict=True))
 
 
-def _target(sandbox: config.Sandbox) -> planner.Target:
+def _target(sandbox: Sandbox) -> planner.Target:
     return planner.Target(sandbox=sandbox.key, org=sandbox.org, endpoint=sandbox.endpoint)
 
 
-def _read_state(ws: Workspace, sandbox: config.Sandbox) -> State | None:
+def _read_state(ws: Workspace, sandbox: Sandbox) -> State | None:
     path = ws.state_path(sandbox)
     state = statefile.read(path)
     if state is not None:
@@ -161,7 +162,7 @@ def plan(
 # --- apply ----------------------------------------------------------------------------------
 
 
-def check_saved_plan(ws: Workspace, saved: Plan, sandbox_key: str | None) -> config.Sandbox:
+def check_saved_plan(ws: Workspace, saved: Plan, sandbox_key: str | None) -> Sandbox:
     """Refuse a plan made for another sandbox, org, endpoint or state lineage."""
     key = sandbox_key or saved.sandbox
     sandbox = ws.config.sandbox(key)
@@ -191,7 +192,7 @@ def check_saved_plan(ws: Workspace, saved: Plan, sandbox_key: str | None) -> con
 
 def apply(
     ws: Workspace,
-    sandbox: config.Sandbox,
+    sandbox: Sandbox,
     chosen: Plan,
     *,
     parallelism: int = 4,
@@ -285,7 +286,9 @@ def import_objects(
         ws.state_path(sandbox), sandbox=sandbox.key, org=sandbox.org, endpoint=sandbox.endpoint
     ) as writer:
         state = writer.state
-        managed = {entry.id: k for k, entry in state.objects.items() if entry.id is not None}
+        managed: dict[str, Key] = {
+            entry.id: k for k, entry in state.objects.items() if entry.id is not None
+        }
         taken = set(state.objects) | {d.key for d in _existing_keys(ws.root)}
         plan_keys: dict[str, Key] = {}
         for item_kind in kinds.ORDERED:
@@ -300,7 +303,7 @@ def import_objects(
                     raise UsageError(f"{key} is already in use: choose another key")
                 taken.add(chosen)
                 plan_keys[item_id] = chosen
-        keys_by_id = {**managed, **plan_keys}
+        keys_by_id: dict[str, Key] = {**managed, **plan_keys}
         out: list[Imported] = []
         for item_kind in kinds.ORDERED:
             for item in live.get(item_kind, []):

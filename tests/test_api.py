@@ -214,7 +214,7 @@ def test_sparse_receipts_are_tolerated_etag_as_text_200_no_fields() -> None:
     async def body(client: api.Client) -> tuple[api.Receipt, api.Receipt]:
         created = await client.create(Kind.PLACEMENT, PLACEMENT, name="Web banner")
         patched = await client.patch(
-            Kind.PLACEMENT, created.id, [{"op": "replace", "path": "/itemCount", "value": 2}], if_match=created.etag
+            Kind.PLACEMENT, created.id, [{"op": "add", "path": "/itemCount", "value": 2}], if_match=created.etag
         )
         return created, patched
 

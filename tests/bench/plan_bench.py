@@ -82,7 +82,7 @@ def run(count: int = 10_000) -> list[str]:
         f"after loading at least 10x faster than naive: {naive['total'] / after_load:.0f}x / "
         f"{naive_changed['total'] / after_load_changed:.0f}x ({_verdict(naive_changed['total'] / after_load_changed >= 10)})",
         f"Requests per plan: ours {ours['requests']} (minimum {pages}: one per page of {sandbox.page_size} "
-        f"per kind); naive {naive['requests']:,} (one GET per object, plus the id map)",
+        f"per kind); naive {naive['requests']:,} (one GET per object)",
         f"Peak memory during a plan: {memory['traced'] / 2**20:.0f} MiB allocated by Python "
         f"(tracemalloc, the emulator's stored objects excluded); process peak RSS "
         f"{memory['rss'] / 2**10:.0f} MiB (emulator included)",
