@@ -49,7 +49,12 @@ class Sandbox:
     def client(self, client_id: str = "marketer-ui") -> api.Client:
         """A second API user (the UI) on the same sandbox, for edits made outside git."""
         return api.Client(
-            api.Endpoint(commands.EMBEDDED_BASE, commands.EMBEDDED_IMS, "0000000000000000000EMBED@AdobeOrg", "local"),
+            api.Endpoint(
+                commands.EMBEDDED_BASE,
+                commands.EMBEDDED_IMS,
+                "0000000000000000000EMBED@AdobeOrg",
+                "local",
+            ),
             Credentials(client_id=client_id, client_secret="ui-secret"),
             transport=api.asgi_transport(self.app),  # type: ignore[arg-type]
         )
@@ -95,14 +100,26 @@ def free_port() -> int:
 def served_emulator(*options: str, data: Path | None = None) -> Iterator[str]:
     """`reconciler emulator serve` in a subprocess on a free loopback port; yields its base URL."""
     port = free_port()
-    args = [sys.executable, "-m", "reconciler.cli", "emulator", "serve", "--port", str(port), *options]
+    args = [
+        sys.executable,
+        "-m",
+        "reconciler.cli",
+        "emulator",
+        "serve",
+        "--port",
+        str(port),
+        *options,
+    ]
     if data is not None:
         args += ["--data", str(data)]
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 20
         while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", port), timeout=0.2),
+            ):
                 break
             if process.poll() is not None or time.monotonic() > deadline:
                 _, err = process.communicate(timeout=5)

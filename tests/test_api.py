@@ -85,7 +85,11 @@ def test_create_returns_the_receipt_and_get_the_object() -> None:
     receipt, live = run(body)
     assert (receipt.etag, receipt.modified_by) == ("1", "ci-bot@techacct.adobe.com")
     assert {k: live[k] for k in PLACEMENT} == PLACEMENT
-    assert (live["id"], live["etag"], live["createdBy"]) == (receipt.id, 1, "ci-bot@techacct.adobe.com")
+    assert (live["id"], live["etag"], live["createdBy"]) == (
+        receipt.id,
+        1,
+        "ci-bot@techacct.adobe.com",
+    )
 
 
 @pytest.mark.parametrize(
@@ -103,7 +107,9 @@ def test_create_returns_the_receipt_and_get_the_object() -> None:
         ),
     ],
 )
-def test_errors_are_typed_and_name_the_operation(call: Any, error: type[api.ApiError], message: str) -> None:
+def test_errors_are_typed_and_name_the_operation(
+    call: Any, error: type[api.ApiError], message: str
+) -> None:
     with pytest.raises(error) as raised:
         run(call)
     assert str(raised.value).startswith(message)
@@ -113,8 +119,18 @@ def test_errors_are_typed_and_name_the_operation(call: Any, error: type[api.ApiE
 def test_patch_with_a_stale_if_match_is_a_conflict() -> None:
     async def body(client: api.Client) -> None:
         receipt = await client.create(Kind.TAG, {"name": "Sale"}, name="Sale")
-        await client.patch(Kind.TAG, receipt.id, [{"op": "replace", "path": "/name", "value": "Sale 2"}], if_match=receipt.etag)
-        await client.patch(Kind.TAG, receipt.id, [{"op": "replace", "path": "/name", "value": "Sale 3"}], if_match=receipt.etag)
+        await client.patch(
+            Kind.TAG,
+            receipt.id,
+            [{"op": "replace", "path": "/name", "value": "Sale 2"}],
+            if_match=receipt.etag,
+        )
+        await client.patch(
+            Kind.TAG,
+            receipt.id,
+            [{"op": "replace", "path": "/name", "value": "Sale 3"}],
+            if_match=receipt.etag,
+        )
 
     with pytest.raises(api.Conflict) as raised:
         run(body)
@@ -133,7 +149,9 @@ def test_the_token_is_fetched_once_and_refreshed_once_on_a_401() -> None:
 
     run(body, app=app, log=log)
     assert [line.split(" -> ")[0] for line in log if "/ims/" in line] == ["POST /ims/token/v3"]
-    stale = Credentials(client_id="ci-bot", client_secret=SECRET, access_token="expired-or-unknown-token")
+    stale = Credentials(
+        client_id="ci-bot", client_secret=SECRET, access_token="expired-or-unknown-token"
+    )
     log.clear()
     run(lambda c: c.list_all(Kind.TAG), app=app, creds=stale, log=log)
     assert [line.split(" (")[0] for line in log] == [
@@ -194,7 +212,12 @@ def test_a_dropped_patch_is_never_resent_blindly() -> None:
         receipt = await client.create(Kind.TAG, {"name": "Sale"}, name="Sale")
         app.state.settings = dataclasses.replace(app.state.settings, drop_rate=1.0, seed=5)
         try:
-            await client.patch(Kind.TAG, receipt.id, [{"op": "replace", "path": "/name", "value": "Sale 2"}], if_match=receipt.etag)
+            await client.patch(
+                Kind.TAG,
+                receipt.id,
+                [{"op": "replace", "path": "/name", "value": "Sale 2"}],
+                if_match=receipt.etag,
+            )
         except api.OutcomeUnknown as unknown:
             outcome = str(unknown)
         else:
@@ -204,7 +227,8 @@ def test_a_dropped_patch_is_never_resent_blindly() -> None:
         return outcome, live["etag"]
 
     outcome, etag = run(body, app=app)
-    assert outcome.startswith("update tag dps:tag:") and "may have been applied" in outcome
+    assert outcome.startswith("update tag dps:tag:")
+    assert "may have been applied" in outcome
     assert etag in (1, 2)  # landed or not, but exactly once
 
 
@@ -214,9 +238,17 @@ def test_sparse_receipts_are_tolerated_etag_as_text_200_no_fields() -> None:
     async def body(client: api.Client) -> tuple[api.Receipt, api.Receipt]:
         created = await client.create(Kind.PLACEMENT, PLACEMENT, name="Web banner")
         patched = await client.patch(
-            Kind.PLACEMENT, created.id, [{"op": "add", "path": "/itemCount", "value": 2}], if_match=created.etag
+            Kind.PLACEMENT,
+            created.id,
+            [{"op": "add", "path": "/itemCount", "value": 2}],
+            if_match=created.etag,
         )
         return created, patched
 
     created, patched = run(body, app=app)
-    assert (created.etag, created.modified_by, patched.id, patched.etag) == ("1", None, created.id, "2")
+    assert (created.etag, created.modified_by, patched.id, patched.etag) == (
+        "1",
+        None,
+        created.id,
+        "2",
+    )

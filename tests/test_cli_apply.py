@@ -48,7 +48,9 @@ def test_apply_records_every_id_and_etag_and_converges(tmp_path: Path) -> None:
     assert report["summary"] == {"applied": 7, "failed": 0, "conflict": 0, "not attempted": 0}
     objects = _state(sandbox.root)["objects"]
     assert sorted(objects) == KEYS
-    assert all(entry["etag"] == "1" and entry["id"].startswith("dps:") for entry in objects.values())
+    assert all(
+        entry["etag"] == "1" and entry["id"].startswith("dps:") for entry in objects.values()
+    )
     sale = objects["summer/sale"]
     assert sale["applied"]["representations"][0]["placement"] == objects["placements/web"]["id"]
 
@@ -81,7 +83,10 @@ def test_a_saved_plan_is_executed_exactly_and_only_once(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        ("org: OTHER@AdobeOrg", "Error: the plan was made for org '0000000000000000000EMBED@AdobeOrg', not 'OTHER@AdobeOrg'"),
+        (
+            "org: OTHER@AdobeOrg",
+            "Error: the plan was made for org '0000000000000000000EMBED@AdobeOrg', not 'OTHER@AdobeOrg'",
+        ),
     ],
 )
 def test_a_plan_for_another_sandbox_is_refused(tmp_path: Path, edit: str, message: str) -> None:
@@ -96,17 +101,27 @@ def test_a_plan_for_another_sandbox_is_refused(tmp_path: Path, edit: str, messag
 
 
 @pytest.mark.parametrize("ignore_if_match", [False, True])
-def test_an_edit_after_the_plan_is_a_conflict_and_is_kept(tmp_path: Path, ignore_if_match: bool) -> None:
+def test_an_edit_after_the_plan_is_a_conflict_and_is_kept(
+    tmp_path: Path, ignore_if_match: bool
+) -> None:
     sandbox = _fresh(tmp_path, ignore_if_match=ignore_if_match)
     assert sandbox.run("apply", "--auto-approve").exit_code == 0
-    for name, old, new in (("summer/sale.yaml", "priority: 5", "priority: 6"), ("tags/summer.yaml", "Summer", "Summer 2027")):
+    for name, old, new in (
+        ("summer/sale.yaml", "priority: 5", "priority: 6"),
+        ("tags/summer.yaml", "Summer", "Summer 2027"),
+    ):
         path = sandbox.root / "offers" / name
         path.write_text(path.read_text().replace(old, new))
     assert sandbox.run("plan", "--out", str(tmp_path / "plan.json")).exit_code == 0
     offer_id = _state(sandbox.root)["objects"]["summer/sale"]["id"]
 
     async def edit(client):  # type: ignore[no-untyped-def]
-        await client.patch(Kind.PERSONALIZED_OFFER, offer_id, [{"op": "replace", "path": "/status", "value": "draft"}], if_match=None)
+        await client.patch(
+            Kind.PERSONALIZED_OFFER,
+            offer_id,
+            [{"op": "replace", "path": "/status", "value": "draft"}],
+            if_match=None,
+        )
         return await client.get(Kind.PERSONALIZED_OFFER, offer_id)
 
     edited = sandbox.call(edit)
@@ -119,7 +134,10 @@ def test_an_edit_after_the_plan_is_a_conflict_and_is_kept(tmp_path: Path, ignore
     ) in lines
     assert "Apply: 1 applied, 0 failed, 1 conflicts, 0 not attempted." in lines
     live = sandbox.call(lambda client: client.get(Kind.PERSONALIZED_OFFER, offer_id))
-    assert (live["status"], live["rank"]["priority"]) == ("draft", 5)  # the edit is kept, nothing written
+    assert (live["status"], live["rank"]["priority"]) == (
+        "draft",
+        5,
+    )  # the edit is kept, nothing written
     assert _names(sandbox)["tag"] == ["Summer 2027"]  # the other object was applied
 
 
@@ -146,8 +164,14 @@ def test_a_failed_create_skips_its_dependents(tmp_path: Path) -> None:
     report = json.loads(done.output[done.output.index("{") :])
     outcomes = {r["key"]: (r["outcome"], r["detail"]) for r in report["results"]}
     assert outcomes["tags/summer"][0] == "failed"
-    assert outcomes["summer/sale"] == ("not attempted", "depends on tags/summer, which was not applied")
-    assert outcomes["summer/collection"] == ("not attempted", "depends on tags/summer, which was not applied")
+    assert outcomes["summer/sale"] == (
+        "not attempted",
+        "depends on tags/summer, which was not applied",
+    )
+    assert outcomes["summer/collection"] == (
+        "not attempted",
+        "depends on tags/summer, which was not applied",
+    )
     assert outcomes == {
         "tags/summer": outcomes["tags/summer"],
         "placements/web": ("applied", None),
@@ -167,7 +191,12 @@ def test_drift_names_who_changed_what_and_when(tmp_path: Path) -> None:
     offer_id = _state(sandbox.root)["objects"]["summer/sale"]["id"]
 
     async def edit(client):  # type: ignore[no-untyped-def]
-        await client.patch(Kind.PERSONALIZED_OFFER, offer_id, [{"op": "replace", "path": "/rank/priority", "value": 50}], if_match=None)
+        await client.patch(
+            Kind.PERSONALIZED_OFFER,
+            offer_id,
+            [{"op": "replace", "path": "/rank/priority", "value": 50}],
+            if_match=None,
+        )
         return await client.get(Kind.PERSONALIZED_OFFER, offer_id)
 
     live = sandbox.call(edit)
@@ -195,7 +224,11 @@ def test_import_then_plan_shows_no_changes(tmp_path: Path) -> None:
     async def build(client):  # type: ignore[no-untyped-def]
         placement = await client.create(
             Kind.PLACEMENT,
-            {"name": "Email body", "componentType": "text", "channel": "https://ns.adobe.com/xdm/channel-types/email"},
+            {
+                "name": "Email body",
+                "componentType": "text",
+                "channel": "https://ns.adobe.com/xdm/channel-types/email",
+            },
             name="Email body",
         )
         offer = await client.create(
@@ -207,7 +240,9 @@ def test_import_then_plan_shows_no_changes(tmp_path: Path) -> None:
                     {
                         "channel": "https://ns.adobe.com/xdm/channel-types/email",
                         "placement": placement.id,
-                        "components": [{"type": "text", "format": "text/plain", "content": "Hello"}],
+                        "components": [
+                            {"type": "text", "format": "text/plain", "content": "Hello"}
+                        ],
                     }
                 ],
             },
@@ -237,8 +272,20 @@ def test_sigkill_during_apply_then_apply_again_converges(tmp_path: Path) -> None
         with served_emulator("--latency-ms", "40") as base:
             (repo / "reconciler.yaml").write_text(served_config(base))
             env = {**os.environ, "ADOBE_CLIENT_ID": "ci-bot", "ADOBE_CLIENT_SECRET": "s3cret-value"}
-            command = [sys.executable, "-m", "reconciler.cli", "-C", str(repo), "apply", "--auto-approve", "--parallelism", "2"]
-            process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            command = [
+                sys.executable,
+                "-m",
+                "reconciler.cli",
+                "-C",
+                str(repo),
+                "apply",
+                "--auto-approve",
+                "--parallelism",
+                "2",
+            ]
+            process = subprocess.Popen(
+                command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
             journal = repo / "state" / "remote.journal"
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and process.poll() is None:
@@ -252,7 +299,15 @@ def test_sigkill_during_apply_then_apply_again_converges(tmp_path: Path) -> None
             assert second.returncode == 0, second.stdout + second.stderr
             assert "s3cret-value" not in second.stdout + second.stderr
             check = subprocess.run(
-                [sys.executable, "-m", "reconciler.cli", "-C", str(repo), "plan", "--detailed-exitcode"],
+                [
+                    sys.executable,
+                    "-m",
+                    "reconciler.cli",
+                    "-C",
+                    str(repo),
+                    "plan",
+                    "--detailed-exitcode",
+                ],
                 env=env,
                 capture_output=True,
                 text=True,
@@ -263,10 +318,22 @@ def test_sigkill_during_apply_then_apply_again_converges(tmp_path: Path) -> None
             assert sorted(objects) == KEYS
             assert all(entry.get("id") for entry in objects.values())
             drift = subprocess.run(
-                [sys.executable, "-m", "reconciler.cli", "-C", str(repo), "drift", "--unmanaged", "--format", "json"],
+                [
+                    sys.executable,
+                    "-m",
+                    "reconciler.cli",
+                    "-C",
+                    str(repo),
+                    "drift",
+                    "--unmanaged",
+                    "--format",
+                    "json",
+                ],
                 env=env,
                 capture_output=True,
                 text=True,
                 check=False,
             )
-            assert drift.returncode == 0, drift.stdout  # no unmanaged object: nothing was created twice
+            assert drift.returncode == 0, (
+                drift.stdout
+            )  # no unmanaged object: nothing was created twice

@@ -41,7 +41,9 @@ def test_the_first_plan_creates_everything_in_dependency_order(sandbox: Sandbox)
     _estate(sandbox)
     done = sandbox.run("plan")
     assert done.exit_code == 0, done.output
-    creates = [line.strip() for line in done.output.splitlines() if line.strip().startswith("+ create")]
+    creates = [
+        line.strip() for line in done.output.splitlines() if line.strip().startswith("+ create")
+    ]
     assert creates == [
         '+ create tag tags/summer "Summer" (new)',
         '+ create placement placements/web "Web banner" (new)',
@@ -60,7 +62,10 @@ def test_detailed_exitcode_is_2_with_changes_and_0_without(sandbox: Sandbox) -> 
     assert sandbox.run("plan", "--detailed-exitcode").exit_code == 2
     assert sandbox.run("apply", "--auto-approve").exit_code == 0
     done = sandbox.run("plan", "--detailed-exitcode")
-    assert (done.exit_code, done.output) == (0, "No changes. Sandbox 'local' matches git.\nPlan: 0 to create, 0 to update, 0 to delete.\n")
+    assert (done.exit_code, done.output) == (
+        0,
+        "No changes. Sandbox 'local' matches git.\nPlan: 0 to create, 0 to update, 0 to delete.\n",
+    )
 
 
 def test_a_fresh_apply_of_the_example_estate_plans_no_changes(tmp_path: Path) -> None:
@@ -82,9 +87,20 @@ def test_a_git_change_is_one_operation_at_its_path(sandbox: Sandbox) -> None:
     assert done.exit_code == 0, done.output
     plan = json.loads(done.output)
     (change,) = plan["changes"]
-    assert (change["key"], change["action"], change["reason"]) == ("summer/sale", "update", "changed in git")
+    assert (change["key"], change["action"], change["reason"]) == (
+        "summer/sale",
+        "update",
+        "changed in git",
+    )
     assert change["patch"] == [{"op": "replace", "path": "/rank/priority", "value": 7, "old": 5}]
-    assert plan["summary"] == {"create": 0, "update": 1, "delete": 0, "unchanged": 6, "orphans": 0, "ignored": 0}
+    assert plan["summary"] == {
+        "create": 0,
+        "update": 1,
+        "delete": 0,
+        "unchanged": 6,
+        "orphans": 0,
+        "ignored": 0,
+    }
     text = sandbox.run("plan").output
     assert "      ~ /rank/priority: 5 -> 7" in text.splitlines()
 
@@ -113,7 +129,12 @@ def test_an_outside_edit_is_planned_back_and_names_who_and_when(sandbox: Sandbox
     offer_id = state["objects"]["summer/sale"]["id"]
 
     async def edit(client):  # type: ignore[no-untyped-def]
-        await client.patch(Kind.PERSONALIZED_OFFER, offer_id, [{"op": "replace", "path": "/rank/priority", "value": 9}], if_match=None)
+        await client.patch(
+            Kind.PERSONALIZED_OFFER,
+            offer_id,
+            [{"op": "replace", "path": "/rank/priority", "value": 9}],
+            if_match=None,
+        )
         return await client.get(Kind.PERSONALIZED_OFFER, offer_id)
 
     live = sandbox.call(edit)
@@ -122,9 +143,14 @@ def test_an_outside_edit_is_planned_back_and_names_who_and_when(sandbox: Sandbox
     who = {"by": "marketer-ui@techacct.adobe.com", "at": live["modified"]}
     assert change["reasons"] == ["drifted"]
     assert change["drift"] == who
-    assert change["patch"] == [{"op": "replace", "path": "/rank/priority", "value": 5, "old": 9, "reverts": who}]
+    assert change["patch"] == [
+        {"op": "replace", "path": "/rank/priority", "value": 5, "old": 9, "reverts": who}
+    ]
     text = sandbox.run("plan").output
-    assert f"      ~ /rank/priority: 9 -> 5   (reverts an edit by marketer-ui@techacct.adobe.com at {live['modified']})" in text.splitlines()
+    assert (
+        f"      ~ /rank/priority: 9 -> 5   (reverts an edit by marketer-ui@techacct.adobe.com at {live['modified']})"
+        in text.splitlines()
+    )
 
 
 def test_ignore_rules_cede_a_field_and_list_it(sandbox: Sandbox) -> None:
@@ -136,7 +162,13 @@ def test_ignore_rules_cede_a_field_and_list_it(sandbox: Sandbox) -> None:
     plan = json.loads(sandbox.run("plan", "--format", "json").output)
     assert plan["changes"] == []
     assert plan["ignored"] == [
-        {"key": "summer/sale", "kind": "personalized-offer", "path": "/rank/priority", "desired": 8, "live": 5}
+        {
+            "key": "summer/sale",
+            "kind": "personalized-offer",
+            "path": "/rank/priority",
+            "desired": 8,
+            "live": 5,
+        }
     ]
     text = sandbox.run("plan").output
     assert "  summer/sale /rank/priority: git 8, live 5" in text.splitlines()
@@ -149,14 +181,19 @@ def test_removed_files_are_orphans_without_prune_and_deletes_with_it(sandbox: Sa
     assert "  summer/decision (decision " in kept.output
     assert kept.output.splitlines()[-1] == "Plan: 0 to create, 0 to update, 0 to delete."
     pruned = sandbox.run("plan", "--prune")
-    assert '  - delete decision summer/decision "Home page summer" (removed from git)' in pruned.output.splitlines()
+    assert (
+        '  - delete decision summer/decision "Home page summer" (removed from git)'
+        in pruned.output.splitlines()
+    )
     assert sandbox.run("apply", "--auto-approve", "--prune").exit_code == 0
     assert sandbox.run("plan", "--prune", "--detailed-exitcode").exit_code == 0
 
 
 def test_an_object_deleted_outside_git_is_recreated(sandbox: Sandbox) -> None:
     _applied(sandbox)
-    decision_id = json.loads((sandbox.root / "state" / "local.json").read_text())["objects"]["summer/decision"]["id"]
+    decision_id = json.loads((sandbox.root / "state" / "local.json").read_text())["objects"][
+        "summer/decision"
+    ]["id"]
     sandbox.call(lambda client: client.delete(Kind.DECISION, decision_id, if_match=None))
     plan = json.loads(sandbox.run("plan", "--format", "json").output)
     assert [(c["key"], c["action"], c["reason"], c["id"]) for c in plan["changes"]] == [
@@ -168,7 +205,9 @@ def test_an_object_deleted_outside_git_is_recreated(sandbox: Sandbox) -> None:
 
 def test_only_and_exclude_select_keys(sandbox: Sandbox) -> None:
     _estate(sandbox)
-    only = json.loads(sandbox.run("plan", "--format", "json", "--only", "tags/*", "--only", "rules/*").output)
+    only = json.loads(
+        sandbox.run("plan", "--format", "json", "--only", "tags/*", "--only", "rules/*").output
+    )
     assert [c["key"] for c in only["changes"]] == ["tags/summer", "rules/gold"]
     rest = json.loads(sandbox.run("plan", "--format", "json", "--exclude", "summer/*").output)
     assert [c["key"] for c in rest["changes"]] == ["tags/summer", "placements/web", "rules/gold"]

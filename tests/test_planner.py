@@ -22,8 +22,8 @@ from reconciler.model import (
     ObjectId,
     Op,
     Orphan,
-    Pending,
     PatchOp,
+    Pending,
     Plan,
     Reason,
     Source,
@@ -40,7 +40,12 @@ def desired(key: str, kind: Kind, body: Mapping[str, JsonValue]) -> Desired:
     return Desired(Key(key), kind, dict(body), Source(f"offers/{key}.yaml"))
 
 
-def live(object_id: str, body: Mapping[str, JsonValue], etag: int = 1, by: str = "reconciler-cli@techacct.adobe.com") -> dict[str, JsonValue]:
+def live(
+    object_id: str,
+    body: Mapping[str, JsonValue],
+    etag: int = 1,
+    by: str = "reconciler-cli@techacct.adobe.com",
+) -> dict[str, JsonValue]:
     return {
         "created": "2026-11-01T10:00:00.000Z",
         "modified": "2026-11-02T11:00:00.000Z",
@@ -65,13 +70,21 @@ def state(**entries: Entry) -> State:
 
 
 def entry(kind: Kind, object_id: str, applied: Mapping[str, JsonValue], etag: int = 1) -> Entry:
-    return Entry(kind=kind, id=ObjectId(object_id), etag=Etag(str(etag)), applied=dict(applied), applied_at="2026-11-02T11:00:00.000Z")
+    return Entry(
+        kind=kind,
+        id=ObjectId(object_id),
+        etag=Etag(str(etag)),
+        applied=dict(applied),
+        applied_at="2026-11-02T11:00:00.000Z",
+    )
 
 
 OFFER_BODY: dict[str, JsonValue] = {
     "name": "Summer sale",
     "status": "approved",
-    "representations": [{"channel": "web", "placement": WEB, "components": [{"type": "html", "content": "60%"}]}],
+    "representations": [
+        {"channel": "web", "placement": WEB, "components": [{"type": "html", "content": "60%"}]}
+    ],
     "rank": {"priority": 5},
 }
 
@@ -88,11 +101,20 @@ def run(
 
 
 def test_new_objects_are_created_in_dependency_order_with_unknown_ids() -> None:
-    offer = dict(OFFER_BODY, representations=[{"channel": "web", "placement": {"ref": "placements/web"}, "components": []}])
+    offer = dict(
+        OFFER_BODY,
+        representations=[
+            {"channel": "web", "placement": {"ref": "placements/web"}, "components": []}
+        ],
+    )
     result = run(
         [
             desired("summer/sale", Kind.PERSONALIZED_OFFER, offer),
-            desired("placements/web", Kind.PLACEMENT, {"name": "Web", "channel": "web", "componentType": "html"}),
+            desired(
+                "placements/web",
+                Kind.PLACEMENT,
+                {"name": "Web", "channel": "web", "componentType": "html"},
+            ),
         ],
         None,
         {},
@@ -139,7 +161,9 @@ def test_an_unchanged_object_costs_nothing_and_plans_nothing() -> None:
 
 
 def test_server_defaults_never_show_up_as_changes() -> None:
-    with_defaults = dict(OFFER_BODY, labels=[], cappingConstraint={}, rank={"priority": 5, "order": 0})
+    with_defaults = dict(
+        OFFER_BODY, labels=[], cappingConstraint={}, rank={"priority": 5, "order": 0}
+    )
     result = run(
         [desired("summer/sale", Kind.PERSONALIZED_OFFER, OFFER_BODY)],
         state(summer__sale=entry(Kind.PERSONALIZED_OFFER, OFFER, OFFER_BODY, etag=1)),
@@ -219,7 +243,11 @@ def test_an_object_deleted_outside_git_is_recreated_with_that_reason() -> None:
         {},
     )
     (change,) = result.changes
-    assert (change.action, change.reasons, change.id) == (Action.CREATE, (Reason.MISSING_REMOTELY,), TAG)
+    assert (change.action, change.reasons, change.id) == (
+        Action.CREATE,
+        (Reason.MISSING_REMOTELY,),
+        TAG,
+    )
 
 
 def test_an_interrupted_create_is_found_by_name_and_adopted() -> None:
@@ -241,7 +269,11 @@ def test_an_interrupted_create_is_found_by_name_and_adopted() -> None:
 
 def test_creating_a_name_that_exists_unmanaged_is_refused() -> None:
     with pytest.raises(planner.PlanError) as raised:
-        run([desired("tags/sale", Kind.TAG, {"name": "Sale"})], None, {Kind.TAG: [live(TAG, {"name": "Sale"})]})
+        run(
+            [desired("tags/sale", Kind.TAG, {"name": "Sale"})],
+            None,
+            {Kind.TAG: [live(TAG, {"name": "Sale"})]},
+        )
     assert str(raised.value) == (
         "offers/tags/sale.yaml: a tag named 'Sale' already exists in the sandbox "
         f"({TAG}) and is not managed: adopt it with `reconciler import tags/sale {TAG}` or give this one "
@@ -272,8 +304,15 @@ def test_removed_keys_are_orphans_unless_pruning_then_deleted_after_their_referr
 
 
 def test_references_resolve_to_ids_from_state_so_no_perpetual_diff() -> None:
-    offer = dict(OFFER_BODY, representations=[{"channel": "web", "placement": {"ref": "placements/web"}, "components": []}])
-    resolved = dict(OFFER_BODY, representations=[{"channel": "web", "placement": WEB, "components": []}])
+    offer = dict(
+        OFFER_BODY,
+        representations=[
+            {"channel": "web", "placement": {"ref": "placements/web"}, "components": []}
+        ],
+    )
+    resolved = dict(
+        OFFER_BODY, representations=[{"channel": "web", "placement": WEB, "components": []}]
+    )
     result = run(
         [
             desired("summer/sale", Kind.PERSONALIZED_OFFER, offer),

@@ -62,7 +62,9 @@ def test_records_are_journaled_then_compacted_deterministically(tmp_path: Path) 
 
 def test_a_pending_create_round_trips(tmp_path: Path) -> None:
     path = statefile.path_for(tmp_path, "local")
-    pending = Entry(kind=Kind.PLACEMENT, pending=Pending(name="Web", since="2026-11-22T10:00:00.000Z"))
+    pending = Entry(
+        kind=Kind.PLACEMENT, pending=Pending(name="Web", since="2026-11-22T10:00:00.000Z")
+    )
     with statefile.locked(path, **BINDING) as writer:
         writer.record(Key("placements/web"), pending)
     assert json.loads(path.read_text())["objects"] == {
@@ -129,7 +131,10 @@ def test_a_state_of_another_sandbox_is_refused(tmp_path: Path) -> None:
     path = statefile.path_for(tmp_path, "local")
     with statefile.locked(path, **BINDING):
         pass
-    with pytest.raises(StateError) as raised, statefile.locked(path, **{**BINDING, "org": "OTHER@AdobeOrg"}):
+    with (
+        pytest.raises(StateError) as raised,
+        statefile.locked(path, **{**BINDING, "org": "OTHER@AdobeOrg"}),
+    ):
         pass
     assert str(raised.value) == (
         "state/local.json belongs to org 'ORG@AdobeOrg', not 'OTHER@AdobeOrg': check reconciler.yaml "
@@ -139,9 +144,12 @@ def test_a_state_of_another_sandbox_is_refused(tmp_path: Path) -> None:
 
 def test_two_writers_cannot_interleave(tmp_path: Path) -> None:
     path = statefile.path_for(tmp_path, "local")
-    with statefile.locked(path, **BINDING):
-        with pytest.raises(StateError) as raised, statefile.locked(path, **BINDING, timeout=0.1):
-            pass
+    with (
+        statefile.locked(path, **BINDING),
+        pytest.raises(StateError) as raised,
+        statefile.locked(path, **BINDING, timeout=0.1),
+    ):
+        pass
     assert str(raised.value) == (
         "state/local.json is locked by another reconciler run: wait for it to finish "
         "(or delete state/local.lock if that run is gone)"
@@ -156,4 +164,8 @@ def test_writes_are_atomic_replacements(tmp_path: Path) -> None:
     with statefile.locked(path, **BINDING) as writer:
         writer.record(Key("tags/b"), _entry(2))
     assert os.stat(path).st_ino != inode  # replaced by rename, never rewritten in place
-    assert sorted(p.name for p in path.parent.iterdir()) == ["local.json", "local.json.bak", "local.lock"]
+    assert sorted(p.name for p in path.parent.iterdir()) == [
+        "local.json",
+        "local.json.bak",
+        "local.lock",
+    ]
