@@ -84,6 +84,10 @@ class _File:
 
 def load(root: Path) -> tuple[Desired, ...]:
     """Every object under root/offers, sorted by key; InvalidDocuments lists all problems."""
+    if not (root / "offers").is_dir():
+        raise ConfigError(
+            f"no offers/ folder in {root}: run reconciler from the repository root or pass -C <root>"
+        )
     problems: list[Problem] = []
     loaded: list[tuple[_File, Desired]] = []
     fast = _loader(pure=False)
