@@ -228,3 +228,75 @@ def test_every_key_is_planned(sandbox: Sandbox) -> None:
     _estate(sandbox)
     plan = json.loads(sandbox.run("plan", "--format", "json").output)
     assert sorted(c["key"] for c in plan["changes"]) == KEYS
+
+
+def test_fields_the_server_sets_on_create_never_show_up_as_changes(tmp_path: Path) -> None:
+    from reconciler.emulator.app import EmulatorSettings, create_app
+
+    repo = make_repo(tmp_path / "defaults", estate=False)
+    write(repo)
+    sandbox = Sandbox(app=create_app(EmulatorSettings(server_defaults=True)), root=repo)
+    assert sandbox.run("apply", "--auto-approve").exit_code == 0
+    state = json.loads((repo / "state" / "local.json").read_text())
+    placement = sandbox.call(
+        lambda client: client.get(Kind.PLACEMENT, state["objects"]["placements/web"]["id"])
+    )
+    assert placement["labels"] == []  # the server did add fields git never had
+    done = sandbox.run("plan", "--detailed-exitcode")
+    assert (done.exit_code, done.output.splitlines()[-1]) == (
+        0,
+        "Plan: 0 to create, 0 to update, 0 to delete.",
+    )
+    assert sandbox.run("drift").exit_code == 0
+
+
+def test_state_commands_list_show_move_and_forget(sandbox: Sandbox) -> None:
+    _applied(sandbox)
+    listed = sandbox.run("state", "list").output.splitlines()
+    assert [line.split("\t")[:2] for line in listed] == [
+        [key, kind]
+        for key, kind in [
+            ("placements/web", "placement"),
+            ("rules/gold", "decision-rule"),
+            ("summer/collection", "collection"),
+            ("summer/decision", "decision"),
+            ("summer/fallback", "fallback-offer"),
+            ("summer/sale", "personalized-offer"),
+            ("tags/summer", "tag"),
+        ]
+    ]
+    shown = json.loads(sandbox.run("state", "show", "tags/summer").output)
+    assert (shown["kind"], shown["etag"], shown["applied"]) == ("tag", "1", {"name": "Summer"})
+    # Rename the file and its key: no re-creation, no change.
+    (sandbox.root / "offers" / "tags" / "summer.yaml").rename(
+        sandbox.root / "offers" / "tags" / "sun.yaml"
+    )
+    for name in ("summer/sale.yaml", "summer/collection.yaml"):
+        _set(sandbox, name, "{ref: tags/summer}", "{ref: tags/sun}")
+    assert (
+        sandbox.run("state", "mv", "tags/summer", "tags/sun").output
+        == "Moved tags/summer to tags/sun.\n"
+    )
+    assert sandbox.run("plan", "--detailed-exitcode").exit_code == 0
+    # Forget an object: it stays in the sandbox, unmanaged.
+    (sandbox.root / "offers" / "summer" / "decision.yaml").unlink()
+    assert sandbox.run("state", "rm", "summer/decision").exit_code == 0
+    assert sandbox.run("plan", "--prune", "--detailed-exitcode").exit_code == 0
+    unmanaged = json.loads(sandbox.run("drift", "--unmanaged", "--format", "json").output)
+    assert [(o["status"], o["name"]) for o in unmanaged["objects"]] == [
+        ("unmanaged", "Home page summer")
+    ]
+    missing = sandbox.run("state", "show", "nope")
+    assert (missing.exit_code, missing.output) == (
+        1,
+        "Error: nope: not in state (see `reconciler state list`)\n",
+    )
+
+
+def test_verbose_logs_each_request_without_secrets(sandbox: Sandbox) -> None:
+    _estate(sandbox)
+    done = sandbox.run("-v", "plan")
+    requests = [line for line in done.output.splitlines() if " -> " in line]
+    assert requests[0].startswith("POST /ims/token/v3 -> 200 (")
+    assert len(requests) == 8  # the token, then one page per kind
+    assert "embedded-sandbox" not in done.output
