@@ -15,7 +15,6 @@ from reconciler import api, diff, graph, kinds, planner
 from reconciler.errors import ReconcilerError
 from reconciler.model import (
     Action,
-    Attribution,
     Change,
     Entry,
     Etag,
@@ -42,17 +41,6 @@ class _Stop(Exception):
     def __init__(self, result: Result) -> None:
         super().__init__(result.detail or result.outcome.value)
         self.result = result
-
-
-def _attribution(live: Mapping[str, JsonValue]) -> Attribution:
-    by, at = live.get("lastModifiedBy"), live.get("modified")
-    return Attribution(
-        by if isinstance(by, str) else "unknown", at if isinstance(at, str) else "unknown"
-    )
-
-
-def _payload(live: Mapping[str, JsonValue]) -> JsonObject:
-    return {k: v for k, v in live.items() if k not in kinds.SERVER_MANAGED}
 
 
 class Applier:
@@ -188,7 +176,7 @@ class Applier:
         if live is not None:
             # An interrupted create may have landed with other content (an older plan): bring
             # git's fields up to date, leaving whatever the server set on its own alone.
-            current = _payload(live)
+            current = planner.payload(live)
             ops = diff.json_patch(current, planner.merge3(body, None, current))
             if ops:
                 receipt = await self.client.patch(change.kind, receipt.id, ops, if_match=etag)
@@ -249,17 +237,7 @@ class Applier:
         live = await self.client.get(change.kind, change.id)
         etag = etag_of(live.get("etag"))
         if etag != change.etag:
-            who = _attribution(live)
-            raise _Stop(
-                self._result(
-                    change,
-                    Outcome.CONFLICT,
-                    object_id=change.id,
-                    by=who.by,
-                    at=who.at,
-                    detail=f"etag {change.etag} planned, {etag} live",
-                )
-            )
+            raise _Stop(self._conflict(change, live, f"etag {change.etag} planned, {etag} live"))
         return live
 
     async def _conflict_or_failure(self, change: Change, error: api.ApiError) -> Result:
@@ -272,8 +250,7 @@ class Applier:
                 change, Outcome.CONFLICT, object_id=change.id, detail="deleted after the plan"
             )
         if etag_of(live.get("etag")) != change.etag:
-            who = _attribution(live)
-            return self._result(change, Outcome.CONFLICT, object_id=change.id, by=who.by, at=who.at)
+            return self._conflict(change, live, None)
         return self._result(change, Outcome.FAILED, object_id=change.id, detail=str(error))
 
     async def _settle_patch(
@@ -289,20 +266,10 @@ class Applier:
         etag = etag_of(now.get("etag"))
         if etag == change.etag:
             return await self.client.patch(change.kind, change.id, ops, if_match=change.etag)
-        expected = diff.apply(_payload(before), ops)
-        if diff.json_equal(_payload(now), expected):
+        expected = diff.apply(planner.payload(before), ops)
+        if diff.json_equal(planner.payload(now), expected):
             return api.Receipt(change.id, etag)
-        who = _attribution(now)
-        raise _Stop(
-            self._result(
-                change,
-                Outcome.CONFLICT,
-                object_id=change.id,
-                by=who.by,
-                at=who.at,
-                detail=f"{unknown.detail}; the object changed meanwhile",
-            )
-        )
+        raise _Stop(self._conflict(change, now, f"{unknown.detail}; the object changed meanwhile"))
 
     # --- state and values -------------------------------------------------------------------
 
@@ -351,6 +318,13 @@ class Applier:
     ) -> Entry:
         return Entry(
             kind=change.kind, id=object_id, etag=etag, applied=body, applied_at=self.clock()
+        )
+
+    def _conflict(self, change: Change, live: JsonObject, detail: str | None) -> Result:
+        """The object changed after the plan: not written, and who changed it when."""
+        who = planner.attribution(live)
+        return self._result(
+            change, Outcome.CONFLICT, object_id=change.id, by=who.by, at=who.at, detail=detail
         )
 
     def _result(
