@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler import api, config, documents, graph, kinds, planner, statefile
+from reconciler import api, config, documents, graph, kinds, memory, planner, statefile
 from reconciler.applier import Applier
 from reconciler.config import Config, Sandbox
 from reconciler.emulator.embedded import embedded_app
@@ -108,6 +108,11 @@ def client_for(ws: Workspace, sandbox: Sandbox, *, max_in_flight: int = 8) -> ap
 
 async def refresh(client: api.Client, page_size: int) -> dict[Kind, list[JsonObject]]:
     """Every live object of every kind, page by page (one request per page per kind)."""
+    with memory.bulk():
+        return await _refresh(client, page_size)
+
+
+async def _refresh(client: api.Client, page_size: int) -> dict[Kind, list[JsonObject]]:
     found = await asyncio.gather(
         *(client.list_all(kind, page_size=page_size) for kind in kinds.ORDERED)
     )
