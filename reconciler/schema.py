@@ -1,77 +1,164 @@
-"""pydantic models of each kind's YAML (unknown fields forbidden at every depth) and its JSON Schema.
+"""pydantic models of each kind's YAML: where parsed text becomes checked data, and its JSON Schema.
 
-The models mirror the Offer Library API's own field names, so an Adobe example body pastes in
-as it is. A field that holds another object's id takes a literal id or `{ref: <key>}`. The rules
-that span several fields (date order, one representation per placement) are `semantic_problems`.
+The models mirror the Offer Library API's own field names (reference §3, §4), so an Adobe example
+body pastes in as it is. Unknown fields are refused at every depth and types are strict (`true`
+is not an integer, `"1"` is not a number). A field holding another object's id takes a literal
+id or `{ref: <key>}`. `check` returns every problem of one body as an `Issue`: a path into the
+body, what the path points at, and a message that names the field and says what to do.
 """
 
 from __future__ import annotations
 
 import datetime
+import difflib
+import enum
+import json
+import re
+import types
 from collections.abc import Iterator, Mapping
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, TypeAdapter, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
+from pydantic import Tag as Branch
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import ErrorDetails, core_schema
 
-from reconciler.model import JsonValue, Kind
+from reconciler.model import Kind
 
-Path = tuple[str | int, ...]
+Location = tuple[str | int, ...]
 
-_REF_SCHEMA: dict[str, Any] = {
-    "oneOf": [
-        {"type": "string", "minLength": 1, "description": "A literal Adobe id (dps:...)"},
-        {
-            "type": "object",
-            "properties": {"ref": {"type": "string", "minLength": 1}},
-            "required": ["ref"],
-            "additionalProperties": False,
-            "description": "The key of another object in offers/ (its path without .yaml)",
-        },
-    ]
+
+class Anchor(enum.Enum):
+    """What in the file an issue points at."""
+
+    KEY = "key"  # the field's name: an unknown field
+    VALUE = "value"  # the field's value, or the list item: a wrong value
+    PARENT = "parent"  # the mapping the field belongs in: a missing field
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem in one body: where it is and what to do about it."""
+
+    location: Location
+    message: str
+    anchor: Anchor = Anchor.VALUE
+
+
+# --- guardrails (reference §6.4) and formats ------------------------------------------------
+
+MAX_TAGS = 20  # collection qualifiers per offer or collection
+MAX_CAPS = 10  # capping rules per offer
+MAX_ATTRIBUTES = 30  # characteristics per offer
+MAX_OFFERS_PER_COLLECTION = 500
+MAX_PER_DECISION = 30  # placements per decision, collections per decision
+MAX_PQL_BYTES = 15 * 1024
+MAX_ITEM_COUNT = 30  # offers returned per decision scope
+MAX_DEPTH = 16  # no kind nests deeper than 6 levels; deeper YAML is a mistake
+
+CHANNEL = r"^https://ns\.adobe\.com/xdm/channel-types/[a-z][a-z-]*$"
+MEDIA_TYPE = r"^\w+/[-.\w]+(?:\+[-.\w]+)?$"  # XDM content-component dc:format
+NOT_BLANK = r"\S"
+_PATTERN_HINTS = {
+    CHANNEL: "expected a channel URI such as https://ns.adobe.com/xdm/channel-types/web",
+    MEDIA_TYPE: "expected a media type such as text/html, text/plain or image/png",
+    NOT_BLANK: "must not be blank",
 }
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})")
 
 
-def _reference(value: object) -> object:
-    if isinstance(value, str) and value:
-        return value
-    if isinstance(value, dict) and set(value) == {"ref"}:
-        key = value["ref"]
-        if isinstance(key, str) and key:
-            return value
-    raise ValueError("expected an Adobe id (a string) or {ref: <key of another file>}")
+def instant(text: str) -> datetime.datetime | None:
+    """The moment an RFC 3339 date-time names, or None when it is not one."""
+    if not _RFC3339.fullmatch(text):
+        return None
+    try:
+        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
-Ref = Annotated[object, PlainValidator(_reference), WithJsonSchema(_REF_SCHEMA)]
-
-
-def _date_time(value: object) -> object:
-    if not isinstance(value, str) or _instant(value) is None:
+def _date_time(value: str) -> str:
+    if instant(value) is None:
         raise ValueError(
-            'expected an RFC 3339 date-time in quotes, such as "2027-06-01T00:00:00.000Z"'
+            'expected an RFC 3339 date-time with a time zone, such as "2027-06-01T00:00:00.000Z"'
         )
-    return value
+    return value  # kept as written: the API stores and echoes the text it was sent
 
 
-DateTime = Annotated[
-    object, PlainValidator(_date_time), WithJsonSchema({"type": "string", "format": "date-time"})
-]
+Name = Annotated[str, Field(min_length=1, pattern=NOT_BLANK)]
 Text = Annotated[str, Field(min_length=1)]
+DateTime = Annotated[
+    str,
+    AfterValidator(_date_time),
+    Field(json_schema_extra={"format": "date-time"}),
+]
 Count = Annotated[int, Field(ge=1)]
-Channel = Annotated[str, Field(pattern=r"^https?://\S+$")]
-MediaType = Annotated[str, Field(pattern=r"^\w+/[-.\w]+(?:\+[-.\w]+)?$")]
+Priority = Annotated[int, Field(ge=0, description="A whole number >= 0; higher wins.")]
+Channel = Annotated[str, Field(pattern=CHANNEL)]
+MediaType = Annotated[str, Field(pattern=MEDIA_TYPE)]
 ProfileConstraintType = Literal["none", "eligibilityRule", "anySegments", "allSegments"]
+OfferStatus = Literal["draft", "approved", "archived"]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class _Kinded(_Strict):
-    name: Text
+def _limit(keyword: str, count: int) -> Any:
+    """A guardrail count, for editors only: the rules check it, so the items are checked too."""
+    return Field(json_schema_extra={keyword: count})
+
+
+# --- references -----------------------------------------------------------------------------
+
+
+class Ref(_Strict):
+    """Another object of this repository, by its key: its path under offers/ without the suffix."""
+
+    ref: Annotated[str, Field(min_length=1, pattern=NOT_BLANK)]
+
+
+# Branch names of the reference union: pydantic puts them in error locations; `check` drops them.
+_LITERAL_ID, _REF = "<literal id>", "<{ref: key}>"
+_BRANCHES = frozenset({_LITERAL_ID, _REF})
+_REFERENCE_HELP = "expected an Adobe id (a string) or {ref: <key of a file in offers/>}"
+
+
+def _branch(value: object) -> str | None:
+    if isinstance(value, str):
+        return _LITERAL_ID
+    if isinstance(value, dict | Ref):
+        return _REF
+    return None
+
+
+Reference = Annotated[
+    Annotated[Text, Branch(_LITERAL_ID)] | Annotated[Ref, Branch(_REF)],
+    Discriminator(_branch, custom_error_type="reference", custom_error_message=_REFERENCE_HELP),
+    Field(description="A literal Adobe id, or {ref: <key>} naming another file of offers/."),
+]
+
+
+# --- the kinds ------------------------------------------------------------------------------
+
+
+class _Object(_Strict):
+    name: Name
     description: str | None = None
 
 
-class Tag(_Kinded):
+class Tag(_Object):
+    """A collection qualifier (tag): offers and collections refer to it."""
+
     kind: Literal["tag"]
 
 
@@ -85,12 +172,14 @@ class ReturnMetaData(_Strict):
     contentType: bool | None = None
 
 
-class Placement(_Kinded):
+class Placement(_Object):
+    """Where offers appear: a channel and the type of content it takes."""
+
     kind: Literal["placement"]
-    # The UI's content types: Text, HTML, Image Link, JSON (reference §3.3).
+    # The UI's four content types, "Text, HTML, Image Link, or JSON" (reference §3.3).
     componentType: Literal["html", "text", "imagelink", "json"]
     channel: Channel
-    itemCount: Annotated[int, Field(ge=1, le=30)] | None = None
+    itemCount: Annotated[int, Field(ge=1, le=MAX_ITEM_COUNT)] | None = None
     allowDuplicatePlacements: bool | None = None
     returnContent: bool | None = None
     returnMetaData: ReturnMetaData | None = None
@@ -100,7 +189,7 @@ class Placement(_Kinded):
 class Condition(_Strict):
     type: Literal["PQL"]
     format: Literal["pql/text"]
-    value: Annotated[str, Field(min_length=1, max_length=15 * 1024)]
+    value: Name
 
 
 class SchemaReference(_Strict):
@@ -114,7 +203,9 @@ class DefinedOn(_Strict):
     referencePaths: list[str] | None = None
 
 
-class DecisionRule(_Kinded):
+class DecisionRule(_Object):
+    """An eligibility rule: a PQL condition on the profile and context."""
+
     kind: Literal["decision-rule"]
     condition: Condition
     definedOn: dict[str, DefinedOn] | None = None
@@ -123,8 +214,8 @@ class DecisionRule(_Kinded):
 
 
 class Component(_Strict):
-    # DPS short names seen in Adobe's examples (reference §4): html, text, imagelink, json,
-    # component-text.
+    # The DPS short names of Adobe's examples (reference §4): html, text, imagelink, json, and
+    # component-text (the email fallback example). The xcore URIs are not accepted by DPS.
     type: Literal["html", "text", "imagelink", "json", "component-text"]
     format: MediaType
     language: list[Text] | None = None
@@ -138,7 +229,7 @@ class Component(_Strict):
 
 class Representation(_Strict):
     channel: Channel
-    placement: Ref
+    placement: Reference
     components: Annotated[list[Component], Field(min_length=1)]
 
 
@@ -155,12 +246,12 @@ class SelectionConstraint(_Strict):
     startDate: DateTime | None = None
     endDate: DateTime | None = None
     profileConstraintType: ProfileConstraintType
-    eligibilityRule: Ref | None = None
+    eligibilityRule: Reference | None = None
     segmentIdentities: list[SegmentIdentity] | None = None
 
 
 class OfferRank(_Strict):
-    priority: Annotated[int, Field(ge=0)]
+    priority: Priority
 
 
 class CappingConstraint(_Strict):
@@ -170,6 +261,7 @@ class CappingConstraint(_Strict):
 
 class Repeat(_Strict):
     enabled: bool | None = None
+    # The UI's daily, weekly, monthly (reference §4.3); Adobe's example shows "month".
     unit: Literal["day", "week", "month"] | None = None
     unitCount: Count | None = None
 
@@ -181,80 +273,99 @@ class FrequencyCap(_Strict):
     endDate: DateTime | None = None
     scope: Literal["global", "profile"]
     entity: Literal["offer", "placement"]
-    placement: Ref | None = None
+    placement: Reference | None = None
     repeat: Repeat | None = None
     duration: Count | None = None
 
 
-class PersonalizedOffer(_Kinded):
+class PersonalizedOffer(_Object):
+    """A personalized offer: representations per placement, eligibility, rank and capping."""
+
     kind: Literal["personalized-offer"]
-    status: Literal["draft", "approved", "archived"]
+    status: OfferStatus
     representations: Annotated[list[Representation], Field(min_length=1)]
     selectionConstraint: SelectionConstraint
     rank: OfferRank | None = None
     cappingConstraint: CappingConstraint | None = None
-    frequencyCappingConstraints: Annotated[list[FrequencyCap], Field(max_length=10)] | None = None
-    characteristics: Annotated[dict[str, str], Field(max_length=30)] | None = None
-    tags: Annotated[list[Ref], Field(max_length=20)] | None = None
+    frequencyCappingConstraints: (
+        Annotated[list[FrequencyCap], _limit("maxItems", MAX_CAPS)] | None
+    ) = None
+    characteristics: Annotated[dict[str, str], _limit("maxProperties", MAX_ATTRIBUTES)] | None = (
+        None
+    )
+    tags: Annotated[list[Reference], _limit("maxItems", MAX_TAGS)] | None = None
     labels: list[str] | None = None
 
 
-class FallbackOffer(_Kinded):
-    """Fallback offers have no constraints and no ranking (reference §3.2): none are accepted."""
+class FallbackOffer(_Object):
+    """A fallback offer: shown when no personalized offer qualifies; never constrained or ranked."""
 
     kind: Literal["fallback-offer"]
-    status: Literal["draft", "approved", "archived"]
+    status: OfferStatus
     representations: Annotated[list[Representation], Field(min_length=1)]
-    tags: Annotated[list[Ref], Field(max_length=20)] | None = None
+    tags: Annotated[list[Reference], _limit("maxItems", MAX_TAGS)] | None = None
     labels: list[str] | None = None
 
 
-class Collection(_Kinded):
+# What a fallback offer does not have, although Adobe's fallback create example sends some.
+_NOT_ON_FALLBACK = {
+    "selectionConstraint": "selection constraint (dates and eligibility)",
+    "rank": "rank",
+    "cappingConstraint": "capping",
+    "frequencyCappingConstraints": "frequency capping",
+}
+
+
+class Collection(_Object):
+    """A collection: the offers listed by id, or the offers carrying any or all of some tags."""
+
     kind: Literal["collection"]
     filterType: Literal["offers", "any-tags", "all-tags"]
-    ids: Annotated[list[Ref], Field(max_length=500)]
+    ids: Annotated[list[Reference], _limit("maxItems", MAX_OFFERS_PER_COLLECTION)]
     labels: list[str] | None = None
 
 
 class Order(_Strict):
     orderEvaluationType: Literal["static", "ranking-strategy", "scoringFunction"]
-    rankingStrategy: str | None = None
-    function: str | None = None
+    rankingStrategy: Text | None = None
+    function: Text | None = None
 
 
 class CriterionRank(_Strict):
-    priority: Annotated[int, Field(ge=0)]
+    priority: Priority
     order: Order | None = None
 
 
 class ProfileConstraint(_Strict):
     profileConstraintType: ProfileConstraintType
-    eligibilityRule: Ref | None = None
+    eligibilityRule: Reference | None = None
     segmentIdentities: list[SegmentIdentity] | None = None
 
 
 class OptionSelection(_Strict):
-    filter: Ref
+    filter: Reference
 
 
 class Criterion(_Strict):
-    placements: Annotated[list[Ref], Field(min_length=1, max_length=30)]
+    placements: Annotated[list[Reference], Field(min_length=1)]
     rank: CriterionRank | None = None
     profileConstraint: ProfileConstraint | None = None
     optionSelection: OptionSelection
 
 
-class Decision(_Kinded):
+class Decision(_Object):
+    """A decision (activity): per group of placements, a collection to pick from; and a fallback."""
+
     kind: Literal["decision"]
     status: Literal["draft", "live", "archived"]
     startDate: DateTime | None = None
     endDate: DateTime | None = None
-    fallback: Ref
+    fallback: Reference
     criteria: Annotated[list[Criterion], Field(min_length=1)]
     labels: list[str] | None = None
 
 
-MODELS: Mapping[Kind, type[_Kinded]] = {
+MODELS: Mapping[Kind, type[_Object]] = {
     Kind.TAG: Tag,
     Kind.PLACEMENT: Placement,
     Kind.DECISION_RULE: DecisionRule,
@@ -265,12 +376,406 @@ MODELS: Mapping[Kind, type[_Kinded]] = {
 }
 
 
+# --- checking -------------------------------------------------------------------------------
+
+
+def check(kind: Kind, data: Mapping[Any, Any]) -> tuple[Issue, ...]:
+    """Every problem of one parsed file (kind: included), in no particular order."""
+    nulls: list[Location] = []
+    stop = _scan(data, nulls, (), set())
+    if stop is not None:
+        return (stop,)
+    issues: list[Issue] = []
+    failed: set[Location] = set()
+    null_set = set(nulls)
+    try:
+        MODELS[kind].model_validate(data)
+    except ValidationError as invalid:
+        for error in invalid.errors(include_url=False):
+            location = tuple(step for step in error["loc"] if step not in _BRANCHES)
+            failed.add(location)
+            if location[-1:] == ("[key]",):  # a mapping key that is not text: `1: x`
+                location = location[:-1]
+                issues.append(
+                    Issue(
+                        location,
+                        f"{dotted(location[:-1])}: the key {got(location[-1])} must be text: "
+                        "put it in quotes",
+                        Anchor.KEY,
+                    )
+                )
+            elif location in null_set and error["type"] not in ("extra_forbidden", "invalid_key"):
+                issues.append(_null(location))
+            else:
+                issues.append(_issue(kind, location, error))
+    # A null the model accepts as "absent" (`X | None`) is still refused: null is never sent.
+    for location in nulls:
+        if not any(location[:depth] in failed for depth in range(len(location) + 1)):
+            issues.append(_null(location))
+    issues += _rules(kind, data)
+    return tuple(issues)
+
+
+def _null(location: Location) -> Issue:
+    return Issue(location, f"{dotted(location)}: null is not a value: give one or remove the line")
+
+
+def _scan(value: object, nulls: list[Location], here: Location, active: set[int]) -> Issue | None:
+    """Collect the locations of nulls; or the one problem that stops all checks of a body:
+    an alias that makes a value contain itself, or nesting deeper than any kind has."""
+    if value is None:
+        nulls.append(here)
+    elif isinstance(value, dict | list):
+        if len(here) > MAX_DEPTH:
+            return Issue(
+                here,
+                f"{dotted(here)}: nested deeper than any field of any kind ({MAX_DEPTH} levels): "
+                "remove the extra levels",
+            )
+        if id(value) in active:
+            return Issue(
+                here, f"{dotted(here)}: an alias that contains itself: write the value out"
+            )
+        active.add(id(value))
+        pairs = value.items() if isinstance(value, dict) else enumerate(value)
+        for step, item in pairs:
+            if isinstance(item, dict | list) or item is None:
+                step = step if isinstance(step, str | int) else str(step)
+                found = _scan(item, nulls, (*here, step), active)
+                if found is not None:
+                    return found
+        active.discard(id(value))
+    return None
+
+
+def _issue(kind: Kind, location: Location, error: ErrorDetails) -> Issue:
+    """A pydantic error as a message that names the field and says what to do."""
+    where = dotted(location)
+    kind_of_error = error["type"]
+    context = error.get("ctx") or {}
+    given = error.get("input")
+    match kind_of_error:
+        case "missing":
+            return Issue(location, f"{where}: required field is missing: add it", Anchor.PARENT)
+        case "extra_forbidden" | "invalid_key":
+            return Issue(location, _unknown_field(kind, location), Anchor.KEY)
+        case "literal_error":
+            expected = str(context["expected"]).replace("'", "").replace(" or ", ", ")
+            what = f"expected one of: {expected}"
+        case "reference":
+            what = _REFERENCE_HELP
+        case "int_type" | "int_parsing" | "int_from_float":
+            what = "expected a whole number without quotes"
+        case "bool_type" | "bool_parsing":
+            what = "expected true or false"
+        case "string_type":
+            scalar = isinstance(given, int | float | bool)
+            what = "expected text" + (": put the value in quotes" if scalar else "")
+        case "list_type":
+            what = "expected a list"
+        case "dict_type" | "model_type" | "model_attributes_type":
+            what = "expected a mapping of fields"
+        case "too_short":
+            count = context["min_length"]
+            return Issue(
+                location,
+                f"{where}: needs at least {count} item{'s' if count != 1 else ''}, "
+                f"found {context['actual_length']}: add one",
+            )
+        case "greater_than_equal":
+            what = f"expected a number >= {context['ge']}"
+        case "less_than_equal":
+            what = f"expected a number <= {context['le']}"
+        case "string_too_short":
+            what = "must not be empty"
+        case "string_pattern_mismatch":
+            what = _PATTERN_HINTS.get(str(context["pattern"]), f"must match {context['pattern']}")
+        case "value_error":
+            what = str(context["error"])
+        case _:
+            message = str(error["msg"])
+            what = message[:1].lower() + message[1:]
+    return Issue(location, f"{where}: {what} (got {got(given)})")
+
+
+def got(value: object) -> str:
+    """A value as the message shows it: strings quoted, numbers as numbers, containers by name."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        text = json.dumps(value, ensure_ascii=False)
+        return text if len(text) <= 60 else text[:56] + '..."'
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return "null" if value is None else type(value).__name__
+
+
+def _unknown_field(kind: Kind, location: Location) -> str:
+    parent = dotted(location[:-1]) + "." if location[:-1] else ""
+    where = f"{parent}{location[-1]}"  # the last step is a name here, even a number: `1: x`
+    if kind is Kind.FALLBACK_OFFER and len(location) == 1 and location[0] in _NOT_ON_FALLBACK:
+        return (
+            f"{where}: a fallback offer has no {_NOT_ON_FALLBACK[str(location[0])]}: remove it "
+            "(Adobe's fallback example sends one, but fallback offers are never constrained)"
+        )
+    fields = _fields_at(MODELS[kind], location[:-1])
+    close = difflib.get_close_matches(str(location[-1]), fields, n=1, cutoff=0.75)
+    hint = f"did you mean {close[0]}?" if close else f"fields here: {', '.join(fields)}"
+    return f"{where}: unknown field: remove it or fix its spelling ({hint})"
+
+
+def _fields_at(model: type[BaseModel], location: Location) -> list[str]:
+    """The field names the model accepts at a place in a body (for spelling hints)."""
+    current: type[BaseModel] | None = model
+    skip_key = False
+    for step in location:
+        if isinstance(step, int) or current is None:
+            continue
+        if skip_key:  # a key of a mapping of models (definedOn: {profile: ...})
+            skip_key = False
+            continue
+        fields = {info.alias or name: info for name, info in current.model_fields.items()}
+        info = fields.get(step)
+        if info is None:
+            return []
+        current, skip_key = _model_in(info.annotation)
+    if current is None:
+        return []
+    return sorted(info.alias or name for name, info in current.model_fields.items())
+
+
+def _model_in(annotation: object) -> tuple[type[BaseModel] | None, bool]:
+    """The model a field annotation holds (through lists, unions, Annotated), and via a dict?"""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, False
+    origin = get_origin(annotation)
+    arguments = get_args(annotation)
+    if origin is dict:
+        model, _ = _model_in(arguments[1])
+        return model, model is not None
+    if origin in (list, Union, types.UnionType, Annotated):
+        for argument in arguments[:1] if origin is Annotated else arguments:
+            model, via_dict = _model_in(argument)
+            if model is not None:
+                return model, via_dict
+    return None, False
+
+
+def dotted(location: Location) -> str:
+    """A location as the messages name it: `representations[0].components[1].type`."""
+    out = ""
+    for step in location:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out or "the top level"
+
+
+# --- rules across fields --------------------------------------------------------------------
+
+
+def _rules(kind: Kind, body: Mapping[Any, Any]) -> Iterator[Issue]:
+    """What the models alone cannot say; each rule looks only at values of the right shape."""
+    yield from _date_order(body, ())
+    constraint = body.get("selectionConstraint")
+    if isinstance(constraint, dict):
+        yield from _date_order(constraint, ("selectionConstraint",))
+        yield from _profile(constraint, ("selectionConstraint",))
+    caps = _list(body, "frequencyCappingConstraints")
+    for index, cap in enumerate(caps):
+        if isinstance(cap, dict):
+            yield from _date_order(cap, ("frequencyCappingConstraints", index))
+    yield from _at_most(body, "frequencyCappingConstraints", MAX_CAPS, "frequency caps")
+    yield from _at_most(body, "characteristics", MAX_ATTRIBUTES, "characteristics")
+    yield from _at_most(body, "tags", MAX_TAGS, "tags")
+    representations = _list(body, "representations")
+    placements = [
+        item.get("placement") if isinstance(item, dict) else None for item in representations
+    ]
+    yield from _once(
+        placements,
+        lambda i: ("representations", i, "placement"),
+        "a second representation for the placement of representations[{first}]: "
+        "an offer has one representation per placement: merge them",
+    )
+    yield from _once(
+        _list(body, "tags"), lambda i: ("tags", i), "the same tag as tags[{first}]: list it once"
+    )
+    if kind is Kind.COLLECTION:
+        ids = _list(body, "ids")
+        yield from _once(ids, lambda i: ("ids", i), "the same as ids[{first}]: list it once")
+        if body.get("filterType") in ("any-tags", "all-tags"):
+            yield from _at_most(body, "ids", MAX_TAGS, "tags")
+        else:
+            yield from _at_most(body, "ids", MAX_OFFERS_PER_COLLECTION, "offers")
+    if kind is Kind.DECISION_RULE:
+        condition = body.get("condition")
+        value = condition.get("value") if isinstance(condition, dict) else None
+        if isinstance(value, str) and len(value.encode("utf-8")) > MAX_PQL_BYTES:
+            size = len(value.encode("utf-8"))
+            yield Issue(
+                ("condition", "value"),
+                f"condition.value: at most {MAX_PQL_BYTES} bytes of PQL are allowed, found {size}: "
+                "shorten the rule",
+            )
+    if kind is Kind.DECISION:
+        yield from _criteria(_list(body, "criteria"))
+
+
+def _at_most(body: Mapping[Any, Any], name: str, limit: int, noun: str) -> Iterator[Issue]:
+    """A guardrail of reference §6.4, reported at the first item over it."""
+    values = body.get(name)
+    if isinstance(values, list | dict) and len(values) > limit:
+        first = list(values)[limit] if isinstance(values, dict) else limit
+        yield Issue(
+            (name, first),
+            f"{name}: at most {limit} {noun} are allowed, found {len(values)}: "
+            f"remove {len(values) - limit}",
+            Anchor.KEY if isinstance(values, dict) else Anchor.VALUE,
+        )
+
+
+def _list(body: Mapping[Any, Any], name: str) -> list[Any]:
+    value = body.get(name)
+    return value if isinstance(value, list) else []
+
+
+def _identity(value: object) -> str | None:
+    """What a reference names, comparable across its two spellings; None when malformed."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("ref"), str) and len(value) == 1:
+        return f"{{ref: {value['ref']}}}"
+    return None
+
+
+def _once(values: list[Any], where: Any, message: str) -> Iterator[Issue]:
+    seen: dict[str, int] = {}
+    for index, value in enumerate(values):
+        identity = _identity(value)
+        if identity is None:
+            continue
+        if identity in seen:
+            location = where(index)
+            yield Issue(location, f"{dotted(location)}: {message.format(first=seen[identity])}")
+        else:
+            seen[identity] = index
+
+
+def _date_order(body: Mapping[Any, Any], path: Location) -> Iterator[Issue]:
+    start, end = body.get("startDate"), body.get("endDate")
+    if isinstance(start, str) and isinstance(end, str):
+        begins, ends = instant(start), instant(end)
+        if begins is not None and ends is not None and ends <= begins:
+            location = (*path, "endDate")
+            yield Issue(
+                location,
+                f"{dotted(location)}: {end} is not after startDate {start}: "
+                "the end must come after the start",
+            )
+
+
+def _profile(constraint: Mapping[Any, Any], path: Location) -> Iterator[Issue]:
+    chosen = constraint.get("profileConstraintType")
+    if not isinstance(chosen, str):
+        return
+    rule = constraint.get("eligibilityRule")
+    if chosen == "eligibilityRule" and rule is None:
+        yield Issue(
+            (*path, "eligibilityRule"),
+            f"{dotted((*path, 'eligibilityRule'))}: required when profileConstraintType is "
+            "eligibilityRule: add {ref: <rule key>} or a rule id",
+            Anchor.PARENT,
+        )
+    elif chosen != "eligibilityRule" and rule is not None:
+        yield Issue(
+            (*path, "eligibilityRule"),
+            f"{dotted((*path, 'eligibilityRule'))}: only used when profileConstraintType is "
+            f"eligibilityRule (it is {chosen}): remove it or change profileConstraintType",
+            Anchor.KEY,
+        )
+    if chosen in ("anySegments", "allSegments") and not constraint.get("segmentIdentities"):
+        yield Issue(
+            (*path, "segmentIdentities"),
+            f"{dotted((*path, 'segmentIdentities'))}: required when profileConstraintType is "
+            f"{chosen}: list the audiences as {{_id: ..., namespace: {{code: ...}}}}",
+            Anchor.PARENT,
+        )
+
+
+def _criteria(criteria: list[Any]) -> Iterator[Issue]:
+    placements: dict[str, Location] = {}
+    collections: dict[str, Location] = {}
+    for index, criterion in enumerate(criteria):
+        if not isinstance(criterion, dict):
+            continue
+        here: Location = ("criteria", index)
+        listed = _list(criterion, "placements")
+        yield from _once(
+            listed,
+            lambda i, here=here: (*here, "placements", i),
+            f"the same placement as criteria[{index}].placements[{{first}}]: list it once",
+        )
+        for position, placement in enumerate(listed):
+            identity = _identity(placement)
+            if identity is not None:
+                placements.setdefault(identity, (*here, "placements", position))
+        selection = criterion.get("optionSelection")
+        chosen = _identity(selection.get("filter")) if isinstance(selection, dict) else None
+        if chosen is not None:
+            collections.setdefault(chosen, (*here, "optionSelection", "filter"))
+        profile = criterion.get("profileConstraint")
+        if isinstance(profile, dict):
+            yield from _profile(profile, (*here, "profileConstraint"))
+        rank = criterion.get("rank")
+        order = rank.get("order") if isinstance(rank, dict) else None
+        if isinstance(order, dict):
+            needed = {"ranking-strategy": "rankingStrategy", "scoringFunction": "function"}
+            member = needed.get(order.get("orderEvaluationType"))  # type: ignore[arg-type]
+            if member is not None and member not in order:
+                location = (*here, "rank", "order", member)
+                yield Issue(
+                    location,
+                    f"{dotted(location)}: required when orderEvaluationType is "
+                    f"{order['orderEvaluationType']}: add it",
+                    Anchor.PARENT,
+                )
+    for found, noun in ((placements, "placements"), (collections, "collections")):
+        if len(found) > MAX_PER_DECISION:
+            location = list(found.values())[MAX_PER_DECISION]
+            yield Issue(
+                location,
+                f"{dotted(location)}: a decision uses at most {MAX_PER_DECISION} {noun}, "
+                f"found {len(found)}: split the decision",
+            )
+
+
+# --- JSON Schema ----------------------------------------------------------------------------
+
+
+class _Generator(GenerateJsonSchema):
+    """JSON Schema for editors: `X | None = None` means "may be left out", never null."""
+
+    def nullable_schema(self, schema: core_schema.NullableSchema) -> JsonSchemaValue:
+        return self.generate_inner(schema["schema"])
+
+    def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
+        if schema.get("default") is None:
+            return self.generate_inner(schema["schema"])
+        return super().default_schema(schema)
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+
 def json_schema(kind: Kind | None) -> dict[str, Any]:
     """The JSON Schema of one kind's file, or of any file of offers/ (kind=None)."""
     if kind is not None:
-        document = MODELS[kind].model_json_schema()
+        document = MODELS[kind].model_json_schema(schema_generator=_Generator)
     else:
-        union = Annotated[
+        any_kind = Annotated[
             Tag
             | Placement
             | DecisionRule
@@ -280,53 +785,10 @@ def json_schema(kind: Kind | None) -> dict[str, Any]:
             | Decision,
             Field(discriminator="kind"),
         ]
-        document = TypeAdapter(union).json_schema()
+        document = TypeAdapter(any_kind).json_schema(schema_generator=_Generator)
         document["title"] = "reconciler offers/ definition"
+        document["description"] = (
+            "One Offer Decisioning object per file: kind, then the API's own fields. "
+            "Generated by `reconciler schema`."
+        )
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **document}
-
-
-def semantic_problems(kind: Kind, body: Mapping[str, JsonValue]) -> Iterator[tuple[Path, str]]:
-    """The rules across fields of a structurally valid body, each at the path it concerns."""
-    yield from _date_order(body, ())
-    constraint = body.get("selectionConstraint")
-    if isinstance(constraint, dict):
-        yield from _date_order(constraint, ("selectionConstraint",))
-    caps = body.get("frequencyCappingConstraints")
-    if isinstance(caps, list):
-        for index, cap in enumerate(caps):
-            if isinstance(cap, dict):
-                yield from _date_order(cap, ("frequencyCappingConstraints", index))
-    representations = body.get("representations")
-    if isinstance(representations, list):
-        seen: dict[str, int] = {}
-        for index, item in enumerate(representations):
-            if not isinstance(item, dict):
-                continue
-            placement = item.get("placement")
-            name = placement if isinstance(placement, str) else repr(placement)
-            if name in seen:
-                yield (
-                    ("representations", index, "placement"),
-                    f"a second representation for the same placement (the first is "
-                    f"representations[{seen[name]}]): an offer has one representation per placement",
-                )
-            else:
-                seen[name] = index
-
-
-def _date_order(body: Mapping[str, JsonValue], path: Path) -> Iterator[tuple[Path, str]]:
-    start, end = body.get("startDate"), body.get("endDate")
-    if isinstance(start, str) and isinstance(end, str):
-        begins, ends = _instant(start), _instant(end)
-        if begins is not None and ends is not None and ends <= begins:
-            yield (*path, "endDate"), f"endDate {end} is not after startDate {start}"
-
-
-def _instant(text: str) -> datetime.datetime | None:
-    try:
-        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None or "T" not in text:
-        return None
-    return moment

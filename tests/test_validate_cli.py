@@ -1,0 +1,197 @@
+"""`reconciler validate` and `reconciler schema` through the command line: exit codes, exact output."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from reconciler import schema
+from reconciler.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+BROKEN = Path(__file__).resolve().parent / "corpus" / "invalid" / "estate"
+PLACEMENT = (
+    "kind: placement\nname: Web\ncomponentType: html\n"
+    "channel: https://ns.adobe.com/xdm/channel-types/web\n"
+)
+OFFER = """\
+kind: personalized-offer
+name: Offer
+status: nope
+representations:
+  - channel: https://ns.adobe.com/xdm/channel-types/web
+    placement: {ref: web}
+    components:
+      - type: html
+        format: text/html
+selectionConstraint:
+  profileConstraintType: none
+"""
+
+
+def run(root: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["-C", str(root), *args])
+
+
+def repo(tmp_path: Path, files: dict[str, str | bytes]) -> Path:
+    (tmp_path / "offers").mkdir()
+    for name, content in files.items():
+        path = tmp_path / "offers" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return tmp_path
+
+
+STATUS = 'status: expected one of: draft, approved, archived (got "nope")'
+
+
+@pytest.mark.parametrize(
+    ("fmt", "stdout", "stderr"),
+    [
+        (
+            "text",
+            f"offers/o.yaml:3:9: {STATUS}\n",
+            "1 problem in offers/: fix the lines above and run validate again.\n",
+        ),
+        (
+            "github",
+            f"::error file=offers/o.yaml,line=3,col=9::{STATUS}\n",
+            "1 problem in offers/: fix the lines above and run validate again.\n",
+        ),
+        (
+            "json",
+            json.dumps(
+                [{"column": 9, "line": 3, "message": STATUS, "path": "offers/o.yaml"}],
+                indent=2,
+                sort_keys=True,
+            )
+            + "\n",
+            "",
+        ),
+    ],
+)
+def test_an_invalid_file_exits_1_with_its_problem_in_each_format(
+    tmp_path: Path, fmt: str, stdout: str, stderr: str
+) -> None:
+    done = run(
+        repo(tmp_path, {"web.yaml": PLACEMENT, "o.yaml": OFFER}), "validate", "--format", fmt
+    )
+    assert (done.exit_code, done.stdout, done.stderr) == (1, stdout, stderr)
+    assert isinstance(done.exception, SystemExit)
+
+
+def test_all_problems_of_all_files_in_one_run(tmp_path: Path) -> None:
+    shutil.copytree(BROKEN / "offers", tmp_path / "offers")
+    done = run(tmp_path, "validate")
+    assert (done.exit_code, done.stdout, done.stderr) == (
+        1,
+        (BROKEN / "expected.txt").read_text(),
+        "16 problems in offers/: fix the lines above and run validate again.\n",
+    )
+
+
+def test_github_annotations_of_every_problem(tmp_path: Path) -> None:
+    shutil.copytree(BROKEN / "offers", tmp_path / "offers")
+    done = run(tmp_path, "validate", "--format", "github")
+    lines = done.stdout.splitlines()
+    assert (done.exit_code, len(lines)) == (1, 16)
+    assert lines[0] == (
+        "::error file=offers/placements/web.yml,line=1,col=1::offers/placements/web.yaml already "
+        "defines the key placements/web: rename or delete one of the two files"
+    )
+    assert lines[8] == (
+        "::error file=offers/summer/sale.yaml,line=12,col=16::representations[1].placement: no "
+        "file defines the key placements/email: fix the key or add offers/placements/email.yaml"
+    )
+
+
+@pytest.mark.parametrize(
+    ("files", "stdout"),
+    [
+        (
+            {"x.yaml": b"kind: tag\nname: caf\xe9\n"},
+            "offers/x.yaml:2:10: not UTF-8 text (byte 0xe9): save the file as UTF-8\n",
+        ),
+        (
+            {"x.yaml": "kind: tag\n\tname: x\n"},
+            "offers/x.yaml:2:1: a tab where YAML expects spaces: indent with spaces (found "
+            "character '\\t' that cannot start any token)\n",
+        ),
+        (
+            {"x.yaml": "kind: tag\nname: a\n---\nkind: tag\n"},
+            "offers/x.yaml:3:1: several documents in one file: keep one object per file\n",
+        ),
+        (
+            {"x.yaml": "kind: tag\nname: a\nname: b\n"},
+            'offers/x.yaml:3:1: duplicate key "name" (first on line 2): a key may appear once in '
+            "a mapping: keep one\n",
+        ),
+        (
+            {"x.yaml": "kind: tag\nname: !!binary aGk=\n"},
+            "offers/x.yaml:2:7: the tag tag:yaml.org,2002:binary is not supported: offers/ files "
+            "hold plain values (text, numbers, true/false, lists and mappings)\n",
+        ),
+    ],
+)
+def test_yaml_pitfalls_are_lines_never_tracebacks(
+    tmp_path: Path, files: dict[str, str | bytes], stdout: str
+) -> None:
+    done = run(repo(tmp_path, files), "validate")
+    assert (done.exit_code, done.stdout) == (1, stdout)
+    assert "Traceback" not in done.output
+    assert isinstance(done.exception, SystemExit)
+
+
+def test_the_example_estate_is_valid(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "offers", tmp_path / "offers")
+    done = run(tmp_path, "validate")
+    assert (done.exit_code, done.stdout, done.stderr) == (
+        0,
+        "Valid: 18 objects in offers/.\n",
+        "",
+    )
+    as_json = run(tmp_path, "validate", "--format", "json")
+    assert (as_json.exit_code, as_json.stdout) == (0, "[]\n")
+
+
+def test_no_offers_folder_is_one_line(tmp_path: Path) -> None:
+    done = run(tmp_path, "validate")
+    assert (done.exit_code, done.stdout, done.stderr) == (
+        1,
+        "",
+        f"Error: no offers/ folder in {tmp_path}: run reconciler from the repository root or "
+        "pass -C <root>\n",
+    )
+
+
+def test_schema_prints_the_json_schema_of_every_kind() -> None:
+    done = CliRunner().invoke(cli, ["schema"])
+    assert done.exit_code == 0
+    assert json.loads(done.stdout) == schema.json_schema(None)
+    # The committed file is exactly this output: `reconciler schema > reconciler/offers.schema.json`.
+    assert done.stdout == (ROOT / "reconciler" / "offers.schema.json").read_text()
+
+
+def test_schema_of_one_kind() -> None:
+    done = CliRunner().invoke(cli, ["schema", "--kind", "placement"])
+    document = json.loads(done.stdout)
+    assert (done.exit_code, document["title"], sorted(document["properties"])) == (
+        0,
+        "Placement",
+        [
+            "allowDuplicatePlacements",
+            "channel",
+            "componentType",
+            "description",
+            "itemCount",
+            "kind",
+            "labels",
+            "name",
+            "returnContent",
+            "returnMetaData",
+        ],
+    )
