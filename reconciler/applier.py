@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 
 from reconciler import api, diff, graph, kinds, planner
 from reconciler.errors import ReconcilerError
+from reconciler.live import attribution, payload
 from reconciler.model import (
     Action,
     Change,
@@ -176,7 +177,7 @@ class Applier:
         if live is not None:
             # An interrupted create may have landed with other content (an older plan): bring
             # git's fields up to date, leaving whatever the server set on its own alone.
-            current = planner.payload(live)
+            current = payload(live)
             ops = diff.json_patch(current, planner.merge3(body, None, current))
             if ops:
                 receipt = await self.client.patch(change.kind, receipt.id, ops, if_match=etag)
@@ -266,8 +267,8 @@ class Applier:
         etag = etag_of(now.get("etag"))
         if etag == change.etag:
             return await self.client.patch(change.kind, change.id, ops, if_match=change.etag)
-        expected = diff.apply(planner.payload(before), ops)
-        if diff.json_equal(planner.payload(now), expected):
+        expected = diff.apply(payload(before), ops)
+        if diff.json_equal(payload(now), expected):
             return api.Receipt(change.id, etag)
         raise _Stop(self._conflict(change, now, f"{unknown.detail}; the object changed meanwhile"))
 
@@ -322,7 +323,7 @@ class Applier:
 
     def _conflict(self, change: Change, live: JsonObject, detail: str | None) -> Result:
         """The object changed after the plan: not written, and who changed it when."""
-        who = planner.attribution(live)
+        who = attribution(live)
         return self._result(
             change, Outcome.CONFLICT, object_id=change.id, by=who.by, at=who.at, detail=detail
         )

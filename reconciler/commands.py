@@ -17,8 +17,10 @@ from typing import Any
 from reconciler import api, config, documents, graph, kinds, memory, planner, statefile
 from reconciler.applier import Applier
 from reconciler.config import Config, Sandbox
+from reconciler.drift import drift as drift_of
 from reconciler.emulator.embedded import embedded_app
 from reconciler.errors import PlanFileError, StateError, UsageError
+from reconciler.live import payload
 from reconciler.model import (
     Credentials,
     Desired,
@@ -238,9 +240,7 @@ def drift(ws: Workspace, sandbox_key: str | None, *, unmanaged: bool = False) ->
             return await refresh(client, sandbox.page_size)
 
     live = asyncio.run(run())
-    return planner.drift(
-        state, live, sandbox=sandbox.key, ignore=ws.config.ignore, unmanaged=unmanaged
-    )
+    return drift_of(state, live, sandbox=sandbox.key, ignore=ws.config.ignore, unmanaged=unmanaged)
 
 
 # --- import ---------------------------------------------------------------------------------
@@ -316,7 +316,7 @@ def import_objects(
                 if item_id not in plan_keys:
                     continue
                 new_key = plan_keys[item_id]
-                body = planner.payload(item)
+                body = payload(item)
                 path = documents.write_definition(
                     ws.root, new_key, item_kind, graph.unresolve(item_kind, body, keys_by_id)
                 )

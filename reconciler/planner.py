@@ -15,21 +15,18 @@ from dataclasses import dataclass
 
 from reconciler import diff, graph, kinds
 from reconciler.errors import ReconcilerError
+from reconciler.live import Live, attribution, copy_field, name_of, payload
 from reconciler.model import (
     Action,
     Attribution,
     Change,
     Desired,
-    Drift,
-    DriftStatus,
     Entry,
-    FieldDrift,
     Ignored,
     JsonObject,
     JsonValue,
     Key,
     Kind,
-    ObjectDrift,
     ObjectId,
     Op,
     Orphan,
@@ -67,40 +64,6 @@ class Selection:
         if self.only and not any(fnmatch.fnmatchcase(key, glob) for glob in self.only):
             return False
         return not any(fnmatch.fnmatchcase(key, glob) for glob in self.exclude)
-
-
-class Live:
-    """Live objects indexed by kind and id, with server-managed fields split off."""
-
-    def __init__(self, objects: Mapping[Kind, Sequence[JsonObject]]) -> None:
-        self.by_id: dict[tuple[Kind, str], JsonObject] = {}
-        self.by_name: dict[tuple[Kind, str], list[JsonObject]] = {}
-        for kind, items in objects.items():
-            for item in items:
-                object_id = item.get("id")
-                if isinstance(object_id, str):
-                    self.by_id[(kind, object_id)] = item
-                name = item.get("name")
-                if isinstance(name, str):
-                    self.by_name.setdefault((kind, name), []).append(item)
-
-    def get(self, kind: Kind, object_id: str | None) -> JsonObject | None:
-        return None if object_id is None else self.by_id.get((kind, object_id))
-
-    def named(self, kind: Kind, name: str) -> list[JsonObject]:
-        return self.by_name.get((kind, name), [])
-
-
-def payload(live: Mapping[str, JsonValue]) -> JsonObject:
-    """A live object without its server-managed envelope: what git can own."""
-    return {k: v for k, v in live.items() if k not in kinds.SERVER_MANAGED}
-
-
-def attribution(live: Mapping[str, JsonValue]) -> Attribution:
-    by, at = live.get("lastModifiedBy"), live.get("modified")
-    return Attribution(
-        by=by if isinstance(by, str) else "unknown", at=at if isinstance(at, str) else "unknown"
-    )
 
 
 def plan(
@@ -226,68 +189,6 @@ def plan(
     )
 
 
-def drift(
-    state: State,
-    live_objects: Mapping[Kind, Sequence[JsonObject]],
-    *,
-    sandbox: str,
-    ignore: IgnoreRules,
-    unmanaged: bool,
-) -> Drift:
-    """What changed outside git since the last apply, who changed it and when."""
-    live = Live(live_objects)
-    found: list[ObjectDrift] = []
-    hidden: list[Ignored] = []
-    checked = 0
-    for key in sorted(state.objects):
-        entry = state.objects[key]
-        if entry.id is None or entry.applied is None:
-            continue
-        checked += 1
-        name = _name(entry.applied, key)
-        current = live.get(entry.kind, entry.id)
-        if current is None:
-            found.append(ObjectDrift(key, entry.kind, entry.id, name, DriftStatus.DELETED))
-            continue
-        if etag_of(current.get("etag")) == entry.etag:
-            continue  # our own last write is still the live revision
-        observed = _project(entry.applied, payload(current))
-        rules = ignore.get(entry.kind, ())
-        for pointer in rules:
-            present, value = diff.lookup(observed, pointer)
-            was_present, was = diff.lookup(entry.applied, pointer)
-            if present != was_present or (present and not diff.json_equal(value, was)):
-                hidden.append(Ignored(key, entry.kind, pointer, was, value, present))
-            observed = _copy_field(observed, entry.applied, pointer)
-        fields = tuple(
-            _field_drift(op, entry.applied) for op in diff.json_patch(dict(entry.applied), observed)
-        )
-        if fields:
-            who = attribution(current)
-            found.append(
-                ObjectDrift(
-                    key, entry.kind, entry.id, name, DriftStatus.CHANGED, fields, who.by, who.at
-                )
-            )
-    if unmanaged:
-        managed = {entry.id for entry in state.objects.values() if entry.id is not None}
-        for (kind, object_id), item in sorted(live.by_id.items(), key=lambda pair: pair[0][1]):
-            if object_id not in managed:
-                who = attribution(item)
-                found.append(
-                    ObjectDrift(
-                        None,
-                        kind,
-                        ObjectId(object_id),
-                        _name(item, object_id),
-                        DriftStatus.UNMANAGED,
-                        by=who.by,
-                        at=who.at,
-                    )
-                )
-    return Drift(sandbox=sandbox, objects=tuple(found), checked=checked, ignored=tuple(hidden))
-
-
 def merge3(
     desired: Mapping[str, JsonValue],
     last: Mapping[str, JsonValue] | None,
@@ -361,16 +262,8 @@ def _goal(
         live_present, live_value = diff.lookup(current, pointer)
         if wanted_present and (not live_present or not diff.json_equal(wanted, live_value)):
             hidden.append(Ignored(item.key, item.kind, pointer, wanted, live_value, live_present))
-        goal = _copy_field(goal, current, pointer)
+        goal = copy_field(goal, current, pointer)
     return goal, hidden
-
-
-def _copy_field(target: JsonObject, source: Mapping[str, JsonValue], pointer: str) -> JsonObject:
-    """target with the field at pointer made equal to source's (removed where source has none)."""
-    present, value = diff.lookup(source, pointer)
-    if present:
-        return diff.put(target, pointer, value)
-    return diff.drop(target, pointer)
 
 
 def _annotate(
@@ -423,41 +316,10 @@ def _deletes(gone: Sequence[Key], entries: Mapping[Key, Entry], live: Live) -> l
                 kind=entry.kind,
                 action=Action.DELETE,
                 reasons=(Reason.REMOVED_FROM_GIT,),
-                name=_name(entry.applied or {}, key),
+                name=name_of(entry.applied or {}, key),
                 id=entry.id,
                 etag=etag_of(current.get("etag")) if current is not None else None,
                 drift=attribution(current) if current is not None else None,
             )
         )
     return out
-
-
-def _project(applied: Mapping[str, JsonValue], live: Mapping[str, JsonValue]) -> JsonObject:
-    """Live restricted to the fields git applied (dicts recursively; lists whole)."""
-    out: JsonObject = {}
-    for name, value in applied.items():
-        if name not in live:
-            continue
-        current = live[name]
-        if isinstance(value, dict) and isinstance(current, dict):
-            out[name] = _project(value, current)
-        else:
-            out[name] = current
-    return out
-
-
-def _field_drift(raw: Mapping[str, JsonValue], applied: Mapping[str, JsonValue]) -> FieldDrift:
-    path = str(raw["path"])
-    _, before = diff.lookup(applied, path)
-    op = Op(str(raw["op"]))
-    return FieldDrift(
-        op=op,
-        path=path,
-        applied=None if op is Op.ADD else before,
-        live=None if op is Op.REMOVE else raw.get("value"),
-    )
-
-
-def _name(body: Mapping[str, JsonValue], fallback: str) -> str:
-    name = body.get("name")
-    return name if isinstance(name, str) else fallback

@@ -5,6 +5,7 @@ from collections.abc import Mapping
 import pytest
 
 from reconciler import planner
+from reconciler.drift import drift
 from reconciler.model import (
     Action,
     Attribution,
@@ -337,7 +338,7 @@ def test_drift_names_fields_who_and_when_and_deleted_objects() -> None:
         tags__gone=entry(Kind.TAG, TAG, {"name": "Gone"}),
     )
     edited = dict(OFFER_BODY, rank={"priority": 99}, labels=["ui-only"])
-    found = planner.drift(
+    found = drift(
         current,
         {Kind.PERSONALIZED_OFFER: [live(OFFER, edited, etag=2, by="alice@example.com")]},
         sandbox="local",

@@ -1,0 +1,112 @@
+"""Pure: live objects + state -> Drift: what changed outside git, who changed it and when."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from reconciler import diff
+from reconciler.live import Live, attribution, copy_field, name_of, payload
+from reconciler.model import (
+    Drift,
+    DriftStatus,
+    FieldDrift,
+    Ignored,
+    JsonObject,
+    JsonValue,
+    Kind,
+    ObjectDrift,
+    ObjectId,
+    Op,
+    State,
+    etag_of,
+)
+
+IgnoreRules = Mapping[Kind, tuple[str, ...]]
+
+
+def drift(
+    state: State,
+    live_objects: Mapping[Kind, Sequence[JsonObject]],
+    *,
+    sandbox: str,
+    ignore: IgnoreRules,
+    unmanaged: bool,
+) -> Drift:
+    """What changed outside git since the last apply, who changed it and when."""
+    live = Live(live_objects)
+    found: list[ObjectDrift] = []
+    hidden: list[Ignored] = []
+    checked = 0
+    for key in sorted(state.objects):
+        entry = state.objects[key]
+        if entry.id is None or entry.applied is None:
+            continue
+        checked += 1
+        name = name_of(entry.applied, key)
+        current = live.get(entry.kind, entry.id)
+        if current is None:
+            found.append(ObjectDrift(key, entry.kind, entry.id, name, DriftStatus.DELETED))
+            continue
+        if etag_of(current.get("etag")) == entry.etag:
+            continue  # our own last write is still the live revision
+        observed = _project(entry.applied, payload(current))
+        rules = ignore.get(entry.kind, ())
+        for pointer in rules:
+            present, value = diff.lookup(observed, pointer)
+            was_present, was = diff.lookup(entry.applied, pointer)
+            if present != was_present or (present and not diff.json_equal(value, was)):
+                hidden.append(Ignored(key, entry.kind, pointer, was, value, present))
+            observed = copy_field(observed, entry.applied, pointer)
+        fields = tuple(
+            _field_drift(op, entry.applied) for op in diff.json_patch(dict(entry.applied), observed)
+        )
+        if fields:
+            who = attribution(current)
+            found.append(
+                ObjectDrift(
+                    key, entry.kind, entry.id, name, DriftStatus.CHANGED, fields, who.by, who.at
+                )
+            )
+    if unmanaged:
+        managed = {entry.id for entry in state.objects.values() if entry.id is not None}
+        for (kind, object_id), item in sorted(live.by_id.items(), key=lambda pair: pair[0][1]):
+            if object_id not in managed:
+                who = attribution(item)
+                found.append(
+                    ObjectDrift(
+                        None,
+                        kind,
+                        ObjectId(object_id),
+                        name_of(item, object_id),
+                        DriftStatus.UNMANAGED,
+                        by=who.by,
+                        at=who.at,
+                    )
+                )
+    return Drift(sandbox=sandbox, objects=tuple(found), checked=checked, ignored=tuple(hidden))
+
+
+def _project(applied: Mapping[str, JsonValue], live: Mapping[str, JsonValue]) -> JsonObject:
+    """Live restricted to the fields git applied (dicts recursively; lists whole)."""
+    out: JsonObject = {}
+    for name, value in applied.items():
+        if name not in live:
+            continue
+        current = live[name]
+        if isinstance(value, dict) and isinstance(current, dict):
+            out[name] = _project(value, current)
+        else:
+            out[name] = current
+    return out
+
+
+def _field_drift(raw: Mapping[str, JsonValue], applied: Mapping[str, JsonValue]) -> FieldDrift:
+    path = str(raw["path"])
+    _, before = diff.lookup(applied, path)
+    op = Op(str(raw["op"]))
+    return FieldDrift(
+        op=op,
+        path=path,
+        applied=None if op is Op.ADD else before,
+        live=None if op is Op.REMOVE else raw.get("value"),
+    )

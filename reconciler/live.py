@@ -1,0 +1,55 @@
+"""Pure: live objects as the API returns them, indexed, and the parts of them git can own."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from reconciler import diff, kinds
+from reconciler.model import Attribution, JsonObject, JsonValue, Kind
+
+
+class Live:
+    """Live objects indexed by kind and id, with server-managed fields split off."""
+
+    def __init__(self, objects: Mapping[Kind, Sequence[JsonObject]]) -> None:
+        self.by_id: dict[tuple[Kind, str], JsonObject] = {}
+        self.by_name: dict[tuple[Kind, str], list[JsonObject]] = {}
+        for kind, items in objects.items():
+            for item in items:
+                object_id = item.get("id")
+                if isinstance(object_id, str):
+                    self.by_id[(kind, object_id)] = item
+                name = item.get("name")
+                if isinstance(name, str):
+                    self.by_name.setdefault((kind, name), []).append(item)
+
+    def get(self, kind: Kind, object_id: str | None) -> JsonObject | None:
+        return None if object_id is None else self.by_id.get((kind, object_id))
+
+    def named(self, kind: Kind, name: str) -> list[JsonObject]:
+        return self.by_name.get((kind, name), [])
+
+
+def payload(live: Mapping[str, JsonValue]) -> JsonObject:
+    """A live object without its server-managed envelope: what git can own."""
+    return {k: v for k, v in live.items() if k not in kinds.SERVER_MANAGED}
+
+
+def attribution(live: Mapping[str, JsonValue]) -> Attribution:
+    by, at = live.get("lastModifiedBy"), live.get("modified")
+    return Attribution(
+        by=by if isinstance(by, str) else "unknown", at=at if isinstance(at, str) else "unknown"
+    )
+
+
+def copy_field(target: JsonObject, source: Mapping[str, JsonValue], pointer: str) -> JsonObject:
+    """target with the field at pointer made equal to source's (removed where source has none)."""
+    present, value = diff.lookup(source, pointer)
+    if present:
+        return diff.put(target, pointer, value)
+    return diff.drop(target, pointer)
+
+
+def name_of(body: Mapping[str, JsonValue], fallback: str) -> str:
+    name = body.get("name")
+    return name if isinstance(name, str) else fallback
