@@ -1,4 +1,4 @@
-"""Pure: desired objects + state + live objects -> Plan (three-way), and live + state -> Drift.
+"""Pure: desired objects + state + live objects -> Plan, computed three-way.
 
 Three-way, as `kubectl apply` does: a field present in git must equal live (add or replace); a
 field that was in the last-applied body but is gone from git is removed; a field only the server
