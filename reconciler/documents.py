@@ -35,7 +35,7 @@ from ruamel.yaml.tag import Tag
 from reconciler import graph, kinds, memory, schema
 from reconciler.errors import ConfigError, InvalidDocuments
 from reconciler.model import Desired, JsonValue, Key, Kind, Problem, Source
-from reconciler.schema import Anchor, Location, dotted
+from reconciler.rules import Anchor, Location, dotted
 
 SUFFIXES = (".yaml", ".yml")
 SCHEMA_FILE = "reconciler/offers.schema.json"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from reconciler import schema
+from reconciler import rules, schema
 from reconciler.model import Kind
 from reconciler.schema import Anchor, Issue
 
@@ -398,7 +398,7 @@ def test_end_date_comes_after_start_date_everywhere(start: str, end: str, valid:
             else (
                 Issue(
                     location,
-                    f"{schema.dotted(location)}: {end} is not after startDate {start}: "
+                    f"{rules.dotted(location)}: {end} is not after startDate {start}: "
                     "the end must come after the start",
                 ),
             )
@@ -792,7 +792,7 @@ def test_an_unknown_field_at_any_depth_is_refused_at_its_key(
     assert schema.check(kind, body) == (
         Issue(
             location,
-            f"{schema.dotted(location)}: unknown field: remove it or fix its spelling ({hint})",
+            f"{rules.dotted(location)}: unknown field: remove it or fix its spelling ({hint})",
             Anchor.KEY,
         ),
     )
@@ -834,7 +834,7 @@ def test_an_alias_that_contains_itself_is_one_issue() -> None:
     ],
 )
 def test_dotted_paths(location: tuple[str | int, ...], text: str) -> None:
-    assert schema.dotted(location) == text
+    assert rules.dotted(location) == text
 
 
 # --- JSON Schema ----------------------------------------------------------------------------
