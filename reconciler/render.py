@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import assert_never
@@ -33,7 +34,8 @@ def problems_text(problems: Sequence[Problem]) -> str:
 def problems_github(problems: Sequence[Problem]) -> str:
     """GitHub workflow commands that annotate the offending lines of a pull request."""
     return "".join(
-        f"::error file={p.path},line={p.line},col={p.column}::{_escape_command(p.message)}\n"
+        f"::error file={_escape_property(p.path)},line={p.line},col={p.column}::"
+        f"{_escape_command(p.message)}\n"
         for p in problems
     )
 
@@ -43,6 +45,11 @@ def problems_json(problems: Sequence[Problem]) -> str:
         {"path": p.path, "line": p.line, "column": p.column, "message": p.message} for p in problems
     ]
     return json.dumps(rows, indent=2, sort_keys=True) + "\n"
+
+
+def _escape_property(text: str) -> str:
+    # GitHub's workflow-command escaping for a property value (file=...).
+    return _escape_command(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def _escape_command(text: str) -> str:
@@ -189,8 +196,8 @@ def plan_markdown(plan: Plan, *, limit: int = COMMENT_LIMIT) -> str:
         if reverted:
             head.append("")
             head.append(
-                f":warning: **{reverted} operation{'s' if reverted != 1 else ''} undo edits made "
-                "outside git** (marked *reverts* below); merging this pull request loses them."
+                f":warning: **{reverted} operation{'s undo' if reverted != 1 else ' undoes'} edits "
+                "made outside git** (marked *reverts* below); merging this pull request loses them."
             )
         head += ["", "| | Object | Kind | Reason |", "|---|---|---|---|"]
         for change in plan.changes:
@@ -203,37 +210,45 @@ def plan_markdown(plan: Plan, *, limit: int = COMMENT_LIMIT) -> str:
     for change in plan.changes:
         body = [
             f"<details><summary><code>{change.action.glyph}</code> {change.action.value} "
-            f"<code>{_html(change.key)}</code> ({change.kind.value}): {_html(change.name)}</summary>",
-            "",
+            f"<code>{_html(change.key)}</code> ({change.kind.value}): {_html(change.name)}</summary>"
         ]
+        notes: list[str] = []
         if change.source:
-            body.append(f"Defined in `{change.source}`.")
+            notes.append(f"Defined in `{change.source}`.")
+        if change.action is Action.CREATE and change.id is not None:
+            notes.append(f"Was `{change.id}`, deleted outside git: it is created again.")
+        if change.action is Action.DELETE:
+            notes.append(f"Deletes `{change.id or 'an object never created'}` from the sandbox.")
         if change.drift is not None:
-            body.append(f"Last changed outside git by `{change.drift.by}` at {change.drift.at}.")
-        details: list[str] = []
+            notes.append(f"Last changed outside git by `{change.drift.by}` at {change.drift.at}.")
+        if notes:
+            body += ["", *notes]
         if change.action is Action.CREATE and change.body is not None:
-            details = json.dumps(
-                change.body, indent=2, sort_keys=True, ensure_ascii=False
-            ).splitlines()
-            body += ["", "```json", *details, "```"]
-        else:
-            details = [_op_line(op) for op in change.ops] or ["(no field changes)"]
-            body += ["", "```diff", *details, "```"]
+            created = json.dumps(change.body, indent=2, sort_keys=True, ensure_ascii=False)
+            body += ["", *_fenced("json", created.splitlines())]
+        elif change.ops or change.action is not Action.DELETE:
+            ops = [_op_line(op) for op in change.ops] or ["(no field changes)"]
+            body += ["", *_fenced("diff", ops)]
         body += ["", "</details>"]
         sections.append("\n".join(body))
     tail: list[str] = []
     if plan.ignored:
-        tail += ["", "<details><summary>Ignored by reconciler.yaml (not enforced)</summary>", ""]
-        for item in plan.ignored:
-            live = value(item.live) if item.live_present else "(absent)"
-            tail.append(
-                f"- `{item.key}` `{item.path}`: git `{_code(value(item.desired))}`, live `{_code(live)}`"
-            )
-        tail += ["", "</details>"]
+        rows = [
+            f"- `{item.key}` `{item.path}`: git `{_code(value(item.desired))}`, "
+            f"live `{_code(value(item.live) if item.live_present else '(absent)')}`"
+            for item in plan.ignored
+        ]
+        summary_line = "<details><summary>Ignored by reconciler.yaml (not enforced)</summary>"
+        tail.append("\n".join([summary_line, "", *rows, "", "</details>"]))
     if plan.orphans:
-        tail += ["", "**Orphans** (in state, gone from git; pruning is off, so they stay):", ""]
-        tail += [f"- `{o.key}` ({o.kind.value} `{o.id or 'never created'}`)" for o in plan.orphans]
-    return _fit("\n".join(head), sections, "\n".join(tail), limit, "objects")
+        rows = [f"- `{o.key}` ({o.kind.value} `{o.id or 'never created'}`)" for o in plan.orphans]
+        heading = "**Orphans** (in state, gone from git; pruning is off, so they stay):"
+        tail.append("\n".join([heading, "", *rows]))
+    everything = (
+        f"`reconciler plan --sandbox {plan.sandbox}` shows all of them, and the workflow run's "
+        f"`plan-{plan.sandbox}` artifact holds the whole plan."
+    )
+    return _fit("\n".join(head), sections, "\n\n".join(tail), limit, "objects", everything)
 
 
 # --- drift ----------------------------------------------------------------------------------
@@ -289,17 +304,17 @@ def drift_markdown(drift: Drift, *, limit: int = COMMENT_LIMIT) -> str:
         lines = [
             f"<details><summary><code>{_html(item.key or item.id)}</code>: {len(item.fields)} field(s)</summary>",
             "",
-            "```diff",
+            *_fenced("diff", [_field_line(f) for f in item.fields]),
+            "",
+            "</details>",
         ]
-        lines += [_field_line(f) for f in item.fields]
-        lines += ["```", "", "</details>"]
         sections.append("\n".join(lines))
-    tail = [
-        "",
+    tail = (
         "Git is the source of truth: the next apply reverts these edits. To keep one, copy it into "
-        "the YAML in a pull request, or cede the field with an ignore rule in `reconciler.yaml`.",
-    ]
-    return _fit("\n".join(head), sections, "\n".join(tail), limit, "objects")
+        "the YAML in a pull request, or cede the field with an ignore rule in `reconciler.yaml`."
+    )
+    everything = f"`reconciler drift --sandbox {drift.sandbox}` shows all of them."
+    return _fit("\n".join(head), sections, tail, limit, "objects", everything)
 
 
 def _drift_headline(item: ObjectDrift) -> str:
@@ -471,23 +486,52 @@ def _report_summary(report: Report) -> str:
 # --- markdown helpers -----------------------------------------------------------------------
 
 
-def _fit(head: str, sections: Sequence[str], tail: str, limit: int, noun: str) -> str:
-    """Join head, sections and tail, dropping trailing sections (with a note) to stay under limit."""
-    shown = list(sections)
-    note = ""
-    while True:
-        text = "\n\n".join(part for part in (head, "\n\n".join(shown), tail, note) if part) + "\n"
-        if len(text) <= limit or not shown:
-            break
-        shown.pop()
-        hidden = len(sections) - len(shown)
+def _fit(
+    head: str, sections: Sequence[str], tail: str, limit: int, noun: str, everything: str = ""
+) -> str:
+    """Join head, sections and tail, dropping trailing sections (with a note) to stay under limit.
+
+    `everything` tells the reader where the dropped details are: the job summary carries the same
+    text as the comment, so it names the command and, for a plan, the uploaded plan.json.
+    """
+
+    def build(count: int) -> str:
+        hidden = len(sections) - count
         note = (
-            f"*Details of {hidden} more {noun} are not shown: the comment limit is {limit:,} "
-            "characters. The full output is in the workflow's job summary and its artifact.*"
+            f"*Details of {hidden} more {noun} are not shown: a comment holds at most {limit:,} "
+            f"characters.{' ' + everything if everything else ''}*"
+            if hidden
+            else ""
         )
+        parts = (head, *sections[:count], tail, note)
+        return "\n\n".join(part for part in parts if part) + "\n"
+
+    text = build(len(sections))
     if len(text) > limit:
-        text = text[: limit - 200] + "\n\n*Truncated at the comment limit.*\n"
+        # Add up lengths rather than joining again per dropped section: plans can be huge.
+        used, count = len(build(0)), 0
+        for section in sections:
+            if used + len(section) + 2 > limit:
+                break
+            used, count = used + len(section) + 2, count + 1
+        text = build(count)
+        while len(text) > limit and count:
+            count -= 1
+            text = build(count)
+    if len(text) > limit:
+        # Even the summary table is too long: cut it at a line, and say so.
+        ending = f"\n\n*Truncated: a comment holds at most {limit:,} characters.{' ' + everything if everything else ''}*\n"
+        room = max(limit - len(ending), 0)
+        cut = text.rfind("\n", 0, room)
+        text = (text[: cut if cut > 0 else room] + ending)[:limit]
     return text
+
+
+def _fenced(language: str, lines: Sequence[str]) -> list[str]:
+    """A fenced code block whose fence no line of the content can close."""
+    longest = max((len(run) for line in lines for run in re.findall(r"`{3,}", line)), default=2)
+    fence = "`" * (longest + 1)
+    return [f"{fence}{language}", *lines, fence]
 
 
 def _cell(text: str) -> str:
@@ -511,7 +555,7 @@ def validation_markdown(problems: Sequence[Problem], valid: int, sandbox: str, r
         lines.append(
             f":x: **Validation failed: {len(problems)} problem{'s' if len(problems) != 1 else ''}.**"
         )
-        lines += ["", "```text", *(str(p) for p in problems), "```"]
+        lines += ["", *_fenced("text", [str(p) for p in problems])]
     else:
         lines.append(
             f":white_check_mark: **Validation passed:** {valid} object{'s' if valid != 1 else ''} in `offers/`."
@@ -522,6 +566,6 @@ def validation_markdown(problems: Sequence[Problem], valid: int, sandbox: str, r
 def state_guard(paths: Sequence[str]) -> str:
     """Annotations for hand edits of state/ in a pull request (only apply writes it)."""
     return "".join(
-        f"::error file={path}::{_escape_command(path + ' is written only by reconciler apply: revert this change; to rename or forget an object use `reconciler state mv` / `state rm` on main, or `reconciler import` to adopt one')}\n"
+        f"::error file={_escape_property(path)}::{_escape_command(path + ' is written only by reconciler apply: revert this change; to rename or forget an object use `reconciler state mv` / `state rm` on main, or `reconciler import` to adopt one')}\n"
         for path in paths
     )
