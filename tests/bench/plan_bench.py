@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import math
-import resource
 import subprocess
 import sys
 import tempfile
@@ -156,18 +155,31 @@ def _peak_memory(ws: commands.Workspace) -> dict[str, float]:
     return {"traced": peak}
 
 
+_MEASURED = """
+import sys
+from reconciler.cli import main
+try:
+    main()
+except SystemExit as done:
+    code = done.code
+status = open("/proc/self/status").read().split("VmHWM:")[1].split()[0]
+print(status, file=sys.stderr)
+sys.exit(code)
+"""
+
+
 def _cli_plan(root: Path) -> dict[str, float]:
-    """The real command in a fresh process: its wall time and its peak resident memory."""
+    """The real command in a fresh process: its wall time and its peak resident memory (VmHWM)."""
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "reconciler.cli", "-C", str(root), "plan", "--detailed-exitcode"],
+        [sys.executable, "-c", _MEASURED, "-C", str(root), "plan", "--detailed-exitcode"],
         capture_output=True,
         text=True,
         check=False,
     )
     seconds = time.perf_counter() - started
     assert done.returncode == 0, done.stdout + done.stderr
-    return {"seconds": seconds, "rss": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}
+    return {"seconds": seconds, "rss": int(done.stderr.split()[-1])}
 
 
 def _naive(ws: commands.Workspace) -> dict[str, float]:
