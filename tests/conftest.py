@@ -5,16 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import socket
-import subprocess
-import sys
-import time
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from emulator_support import served
 
 from reconciler import api, commands
 from reconciler.cli import cli
@@ -90,49 +88,15 @@ def sandbox(repo: Path) -> Sandbox:
     return Sandbox(app=create_app(), root=repo)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextlib.contextmanager
 def served_emulator(*options: str, data: Path | None = None) -> Iterator[str]:
     """`reconciler emulator serve` in a subprocess on a free loopback port; yields its base URL."""
-    port = free_port()
-    args = [
-        sys.executable,
-        "-m",
-        "reconciler.cli",
-        "emulator",
-        "serve",
-        "--port",
-        str(port),
-        *options,
-    ]
-    if data is not None:
-        args += ["--data", str(data)]
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            with (
-                contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", port), timeout=0.2),
-            ):
-                break
-            if process.poll() is not None or time.monotonic() > deadline:
-                _, err = process.communicate(timeout=5)
-                raise RuntimeError(f"the emulator did not start: {err.decode(errors='replace')}")
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+    extra = ("--data", str(data)) if data is not None else ()
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        served(*options, *extra, log=Path(folder) / "emulator.log") as base,
+    ):
+        yield base
 
 
 def served_config(base: str, sandbox: str = "remote") -> str:
