@@ -266,8 +266,11 @@ def apply(
         if fmt == "text":
             _echo(render.plan_text(chosen), ctx.color)
         if chosen.is_empty:
+            empty = Report(chosen.sandbox, ())
             if fmt == "json":
-                click.echo(render.report_json(Report(chosen.sandbox, ())), nl=False)
+                click.echo(render.report_json(empty), nl=False)
+            elif fmt == "markdown":
+                click.echo(render.report_markdown(empty), nl=False)
             return 0
         if not auto_approve:
             if not sys.stdin.isatty():

@@ -479,7 +479,8 @@ def _result_detail(result: Result) -> str:
 def _report_summary(report: Report) -> str:
     return (
         f"Apply: {report.count(Outcome.APPLIED)} applied, {report.count(Outcome.FAILED)} failed, "
-        f"{report.count(Outcome.CONFLICT)} conflicts, {report.count(Outcome.NOT_ATTEMPTED)} not attempted."
+        f"{_plural(report.count(Outcome.CONFLICT), 'conflict')}, "
+        f"{report.count(Outcome.NOT_ATTEMPTED)} not attempted."
     )
 
 
@@ -569,3 +570,7 @@ def state_guard(paths: Sequence[str]) -> str:
         f"::error file={_escape_property(path)}::{_escape_command(path + ' is written only by reconciler apply: revert this change; to rename or forget an object use `reconciler state mv` / `state rm` on main, or `reconciler import` to adopt one')}\n"
         for path in paths
     )
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -132,7 +132,7 @@ def test_an_edit_after_the_plan_is_a_conflict_and_is_kept(
         f"  conflict: update personalized-offer summer/sale ({offer_id}): changed after the plan by "
         f"marketer-ui@techacct.adobe.com at {edited['modified']}; not written (etag 1 planned, 2 live)"
     ) in lines
-    assert "Apply: 1 applied, 0 failed, 1 conflicts, 0 not attempted." in lines
+    assert "Apply: 1 applied, 0 failed, 1 conflict, 0 not attempted." in lines
     live = sandbox.call(lambda client: client.get(Kind.PERSONALIZED_OFFER, offer_id))
     assert (live["status"], live["rank"]["priority"]) == (
         "draft",

@@ -413,7 +413,7 @@ def test_an_apply_report_with_conflicts_failures_and_not_attempted_says_how_to_r
         "<!-- reconciler:apply:prod -->\n"
         "### reconciler apply: sandbox `prod`\n"
         "\n"
-        "**Apply: 1 applied, 1 failed, 1 conflicts, 1 not attempted.**\n"
+        "**Apply: 1 applied, 1 failed, 1 conflict, 1 not attempted.**\n"
         "\n"
         "| Object | Action | Outcome | Detail |\n"
         "|---|---|---|---|\n"
