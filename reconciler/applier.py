@@ -287,7 +287,7 @@ class Applier:
     def _resolved(self, change: Change) -> JsonObject:
         assert change.body is not None
         body = graph.resolve(change.kind, change.body, self._ids())
-        missing = graph.unknown_refs(change.kind, body)
+        missing = graph.dependencies(change.kind, body)
         if missing:
             raise _Stop(
                 self._result(

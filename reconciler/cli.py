@@ -73,6 +73,11 @@ def _echo(lines: Sequence[render.Styled], color: bool, *, err: bool = False) -> 
         click.echo(text, err=err, color=color)
 
 
+_sandbox_option = click.option(
+    "--sandbox", "-s", default=None, help="Sandbox from reconciler.yaml (default: its default)."
+)
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconciler")
 @click.option(
@@ -179,9 +184,7 @@ def _print_plan(ctx: Context, plan: Plan, fmt: str) -> None:
 
 
 @cli.command()
-@click.option(
-    "--sandbox", "-s", default=None, help="Sandbox from reconciler.yaml (default: its default)."
-)
+@_sandbox_option
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan for apply."
 )
@@ -226,9 +229,7 @@ def plan(
 
 @cli.command()
 @click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--sandbox", "-s", default=None, help="Sandbox from reconciler.yaml (default: its default)."
-)
+@_sandbox_option
 @click.option(
     "--auto-approve", is_flag=True, help="Apply without asking (required with no terminal)."
 )
@@ -318,9 +319,7 @@ class _NoBar:
 
 
 @cli.command()
-@click.option(
-    "--sandbox", "-s", default=None, help="Sandbox from reconciler.yaml (default: its default)."
-)
+@_sandbox_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS_PLAN), default="text", show_default=True)
 @click.option("--unmanaged", is_flag=True, help="Also list live objects no file manages.")
 @click.pass_obj
@@ -345,9 +344,7 @@ def drift(ctx: Context, sandbox: str | None, fmt: str, unmanaged: bool) -> int:
 @click.argument("object_id", required=False, metavar="ID")
 @click.option("--all", "everything", is_flag=True, help="Import every unmanaged live object.")
 @click.option("--kind", type=click.Choice([kind.value for kind in Kind]), default=None)
-@click.option(
-    "--sandbox", "-s", default=None, help="Sandbox from reconciler.yaml (default: its default)."
-)
+@_sandbox_option
 @click.pass_obj
 def import_command(
     ctx: Context,
@@ -410,7 +407,7 @@ def state() -> None:
 
 
 @state.command("list")
-@click.option("--sandbox", "-s", default=None)
+@_sandbox_option
 @click.pass_obj
 def state_list(ctx: Context, sandbox: str | None) -> None:
     """One line per managed object: key, kind, id, etag."""
@@ -423,7 +420,7 @@ def state_list(ctx: Context, sandbox: str | None) -> None:
 
 @state.command("show")
 @click.argument("key")
-@click.option("--sandbox", "-s", default=None)
+@_sandbox_option
 @click.pass_obj
 def state_show(ctx: Context, key: str, sandbox: str | None) -> None:
     """An entry as the state file records it."""
@@ -436,7 +433,7 @@ def state_show(ctx: Context, key: str, sandbox: str | None) -> None:
 
 @state.command("rm")
 @click.argument("keys", nargs=-1, required=True)
-@click.option("--sandbox", "-s", default=None)
+@_sandbox_option
 @click.pass_obj
 def state_rm(ctx: Context, keys: tuple[str, ...], sandbox: str | None) -> None:
     """Stop managing objects without deleting them."""
@@ -466,7 +463,7 @@ def state_guard(paths: tuple[str, ...]) -> int:
 @state.command("mv")
 @click.argument("old")
 @click.argument("new")
-@click.option("--sandbox", "-s", default=None)
+@_sandbox_option
 @click.pass_obj
 def state_mv(ctx: Context, old: str, new: str, sandbox: str | None) -> None:
     """Rename a key (after renaming its file) without re-creating the object."""

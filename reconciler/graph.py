@@ -75,11 +75,6 @@ def unresolve(
     return _substitute(kind, body, to_ref)
 
 
-def unknown_refs(kind: Kind, body: Mapping[str, JsonValue]) -> frozenset[Key]:
-    """Keys still referenced as {ref: key}: their ids are known only after they are created."""
-    return dependencies(kind, body)
-
-
 def _id_for(value: JsonValue, ids: Mapping[Key, str]) -> JsonValue:
     key = ref_key(value)
     if key is not None and key in ids:

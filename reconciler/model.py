@@ -185,13 +185,6 @@ class State:
             objects=objects,
         )
 
-    def key_of(self, object_id: str) -> Key | None:
-        """The key managing an id, if any."""
-        for key, entry in self.objects.items():
-            if entry.id == object_id:
-                return key
-        return None
-
 
 @dataclass(frozen=True, slots=True)
 class Change:

@@ -114,7 +114,7 @@ def plan(
                 id=entry.id if missing and entry is not None else None,
                 body=dict(item.body),
                 source=item.source.path,
-                depends_on=tuple(sorted(graph.unknown_refs(item.kind, body))),
+                depends_on=tuple(sorted(graph.dependencies(item.kind, body))),
             )
             continue
         adopted = entry is None or entry.id is None
@@ -159,7 +159,7 @@ def plan(
             body=dict(item.body),
             drift=who if Reason.DRIFTED in reasons else None,
             source=item.source.path,
-            depends_on=tuple(sorted(graph.unknown_refs(item.kind, goal))),
+            depends_on=tuple(sorted(graph.dependencies(item.kind, goal))),
         )
 
     kind_of = {key: change.kind for key, change in changes.items()}
