@@ -9,10 +9,12 @@ problem's path in the body to the line and column of the key or value it concern
 from __future__ import annotations
 
 import difflib
+import errno
 import io
 import itertools
+import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,13 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError, SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    Event,
+    ScalarEvent,
+)
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver, implicit_resolvers
@@ -34,7 +42,7 @@ from ruamel.yaml.tag import Tag
 
 from reconciler import graph, kinds, memory, schema
 from reconciler.errors import ConfigError, InvalidDocuments
-from reconciler.model import Desired, JsonValue, Key, Kind, Problem, Source
+from reconciler.model import Desired, JsonValue, Key, Kind, Problem, Ref, Source
 from reconciler.rules import Anchor, Location, dotted
 
 SUFFIXES = (".yaml", ".yml")
@@ -101,12 +109,32 @@ class _Resolver(VersionedResolver):
         return self.DEFAULT_MAPPING_TAG
 
 
-def _yaml(*, pure: bool) -> YAML:
+def _yaml(*, pure: bool, duplicates: list[_Duplicate] | None = None) -> YAML:
+    """The loader; given a list, it keeps the first copy of a duplicate key and records the
+    others there instead of stopping at the first."""
     yaml = YAML(typ="safe", pure=pure)
     yaml.version = (1, 2)
-    yaml.Constructor = _Constructor
+    yaml.Constructor = _Constructor if duplicates is None else _recording(duplicates)
     yaml.Resolver = _Resolver
     return yaml
+
+
+def _recording(duplicates: list[_Duplicate]) -> type[_Constructor]:
+    # ruamel makes its own constructor object for each load: the list travels in a class.
+    class _Recording(_Constructor):
+        def check_mapping_key(
+            self, node: Any, key_node: Any, mapping: Any, key: Any, value: Any
+        ) -> bool:
+            if key not in mapping:
+                return True
+            first = next(
+                (k for k, _ in node.value if self.constructed_objects.get(k) == key), key_node
+            )
+            text = key_node.value if isinstance(key_node, ScalarNode) else str(key)
+            duplicates.append((key_node, first, str(text)))
+            return False  # the first copy stays
+
+    return _Recording
 
 
 def parser_name() -> str:
@@ -195,11 +223,17 @@ def load(root: Path) -> tuple[Desired, ...]:
     owners: dict[Key, str] = {}
     yaml = _yaml(pure=False)
     with memory.bulk():  # bulk loading only allocates: no collector passes over the heap
-        for path in _definition_files(folder):
+        for path in _definition_files(folder, problems):
             relative = path.relative_to(folder)
             key = Key(relative.with_suffix("").as_posix())
             display = f"offers/{relative.as_posix()}"
-            item = _read(path.read_bytes(), display, key, yaml, problems)
+            try:
+                data = path.read_bytes()
+            except OSError as error:  # it can vanish or break after the walk saw it
+                problems.append(Problem(display, 1, 1, _unreadable(path, error)))
+                item = None
+            else:
+                item = _read(data, display, key, yaml, problems)
             if key in owners:
                 problems.append(
                     Problem(
@@ -221,8 +255,104 @@ def load(root: Path) -> tuple[Desired, ...]:
     return tuple(sorted((item.desired for item in loaded), key=lambda d: d.key))
 
 
-def _definition_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.suffix in SUFFIXES and p.is_file())
+# --- walking offers/ ------------------------------------------------------------------------
+
+
+def _definition_files(folder: Path, problems: list[Problem]) -> list[Path]:
+    """The .yaml and .yml files under folder, sorted, symlinks followed.
+
+    Whatever the walk cannot take as a definition is a problem, never skipped in silence: a
+    file that is not seen is an object `apply --prune` deletes. So a symlink that leads nowhere
+    or back into its own folder, a folder that cannot be listed, a `.YAML` file and a special
+    file named `.yaml` each add a problem.
+    """
+    found: list[Path] = []
+    pending = [(folder, frozenset({_identity(folder)}))]
+    while pending:
+        directory, ancestors = pending.pop()
+        try:
+            with os.scandir(directory) as listing:
+                entries = list(listing)
+        except OSError as error:
+            problems.append(_problem_at(folder, directory, _unreadable(directory, error)))
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                is_dir, is_file = entry.is_dir(), entry.is_file()
+                identity = _identity(path) if is_dir else None
+                if entry.is_symlink() and not (is_dir or is_file):
+                    os.stat(path)  # a link that leads nowhere raises here; else a special file
+            except OSError as error:
+                problems.append(_problem_at(folder, path, _unreadable(path, error)))
+                continue
+            suffix = path.suffix
+            if identity is not None:
+                if identity in ancestors:
+                    problems.append(
+                        _problem_at(
+                            folder,
+                            path,
+                            f"a symlink to {_target(path)}, a folder that holds the link: "
+                            "following it would never end: delete the link",
+                        )
+                    )
+                else:
+                    pending.append((path, ancestors | {identity}))
+            elif suffix in SUFFIXES and is_file:
+                found.append(path)
+            elif suffix in SUFFIXES:
+                problems.append(
+                    _problem_at(
+                        folder,
+                        path,
+                        "not a regular file (a pipe, socket or device): replace it with a "
+                        "definition file or remove it from offers/",
+                    )
+                )
+            elif suffix.lower() in SUFFIXES and is_file:
+                problems.append(
+                    _problem_at(
+                        folder,
+                        path,
+                        f"rename it to {path.stem}{suffix.lower()}: keys come from file names "
+                        "and only .yaml/.yml files are read",
+                    )
+                )
+    return sorted(found)
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    """A folder's identity whatever path leads to it (links followed): its device and inode."""
+    status = os.stat(path)
+    return status.st_dev, status.st_ino
+
+
+def _unreadable(path: Path, error: OSError) -> str:
+    """Why a path under offers/ cannot be read, and what to do about it."""
+    if path.is_symlink() and error.errno in (errno.ENOENT, errno.ENOTDIR):
+        return f"a symlink to {_target(path)}, which does not exist: fix the link or delete it"
+    if error.errno == errno.ELOOP:
+        return (
+            f"a symlink to {_target(path)}, whose links lead back to themselves: fix the "
+            "link or delete it"
+        )
+    return f"cannot be read ({error.strerror}): make it readable or remove it from offers/"
+
+
+def _target(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:  # not a link after all (a bind mount), or gone since
+        return str(path)
+
+
+def _problem_at(folder: Path, path: Path, message: str) -> Problem:
+    relative = path.relative_to(folder).as_posix()
+    return Problem("offers/" if relative == "." else f"offers/{relative}", 1, 1, message)
+
+
+# --- reading one file -----------------------------------------------------------------------
 
 
 def _read(
@@ -239,14 +369,19 @@ def _read(
     if too_deep is not None:
         problems.append(Problem(display, *too_deep, _TOO_DEEP))
         return None
+    too_many = _too_many_aliased(text)
+    if too_many is not None:
+        problems.append(Problem(display, *too_many, _TOO_MANY_ALIASED))
+        return None
     try:
-        parsed = _parse(text, yaml)
+        parsed, duplicates = _parse(text, yaml)
     except YAMLError as error:
         problems.append(_syntax_problem(source, error))
         return None
     except RecursionError:
         problems.append(Problem(display, 1, 1, _TOO_DEEP))
         return None
+    problems += (_duplicate_problem(source, duplicate) for duplicate in duplicates)
     if not isinstance(parsed, dict):
         if parsed is None and source.root() is None:
             message = f"empty file: start it with kind: (one of {KINDS}) and the object's fields"
@@ -280,7 +415,8 @@ def _read(
             # Pasted from a GET response: the server owns these, and state/ keeps id and etag.
             message = f"{issue.location[0]}: set by the server, never in git: remove it"
         problems.append(source.problem(issue.location, message, issue.anchor))
-    body = {name: value for name, value in parsed.items() if name != "kind"}
+    # `{ref: key}` becomes a typed reference at the kind's reference fields, and only there.
+    body = graph.typed(kind, {name: value for name, value in parsed.items() if name != "kind"})
     return _Loaded(source, Desired(key, kind, body, Source(display)))
 
 
@@ -328,16 +464,89 @@ def _too_deep(text: str) -> tuple[int, int] | None:
     return None
 
 
-def _parse(text: str, fast: YAML) -> Any:
-    """The text's single document: by the C parser, or when it refuses, by the pure one.
+_MAX_ALIASED = 10_000
+_TOO_MANY_ALIASED = (
+    f"with this alias, the aliases of the file repeat more than {_MAX_ALIASED:,} values (the "
+    "limit): write the values out or use fewer aliases"
+)
 
-    libyaml scans YAML 1.1, which refuses some YAML 1.2 text such as `{filter: dps:offer-filter:1}`
-    (a colon inside a flow scalar); the pure parser is the judge, and its marks name exact columns.
+
+def _too_many_aliased(text: str) -> tuple[int, int] | None:
+    """Where the values that aliases repeat first pass _MAX_ALIASED, or None.
+
+    An alias shares its anchor's value, so nine anchors of nine aliases each load at once; but
+    the schema checks and every JSON walk after them see the expanded tree, 9^9 values. One pass
+    over the parser events counts that tree without building it: each anchor's expanded size
+    is known when its value ends, and each alias adds the size of its anchor. Only a text with
+    both `&` and `*` can hold an alias, so nearly every file skips this second parse.
+    """
+    if "&" not in text or "*" not in text:
+        return None
+    for pure in (False, True):  # libyaml refuses some YAML 1.2: then the pure parser counts
+        try:
+            return _first_alias_past_limit(_yaml(pure=pure).parse(text))
+        except YAMLError:
+            continue  # parsing proper reports it
+    return None
+
+
+def _first_alias_past_limit(events: Iterable[Event]) -> tuple[int, int] | None:
+    sizes: dict[str, int] = {}  # anchor -> the number of values its value expands to
+    starts: list[tuple[str | None, int]] = []  # open collections: anchor, values before it
+    values = 0  # in the expanded tree so far
+    repeated = 0  # of those, brought in by aliases
+    for event in events:
+        if isinstance(event, AliasEvent):
+            size = sizes.get(event.anchor, 1)  # an anchor still open contains itself: 1
+            values += size
+            repeated += size
+            if repeated > _MAX_ALIASED:
+                return event.start_mark.line + 1, event.start_mark.column + 1
+        elif isinstance(event, ScalarEvent):
+            values += 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        elif isinstance(event, CollectionStartEvent):
+            if event.anchor is not None:
+                sizes.pop(event.anchor, None)  # a reused name: the new value counts from here
+            starts.append((event.anchor, values))
+            values += 1
+        elif isinstance(event, CollectionEndEvent):
+            anchor, before = starts.pop()
+            if anchor is not None:
+                sizes[anchor] = values - before
+    return None
+
+
+# A key found again in a mapping: its node, the node of its first copy, and its text.
+_Duplicate = tuple[Node, Node, str]
+
+
+def _parse(text: str, fast: YAML) -> tuple[Any, list[_Duplicate]]:
+    """The text's single document, and every duplicate key in it.
+
+    By the C parser, or when it refuses, by the pure one: libyaml scans YAML 1.1, which refuses
+    some YAML 1.2 text such as `{filter: dps:offer-filter:1}` (a colon inside a flow scalar); the
+    pure parser is the judge, and its marks name exact columns. A duplicate key stops ruamel at
+    the first one, which would hide the file's other problems: such a text is loaded again,
+    keeping the first copy of each key (the copy that problems are located at) and recording
+    the others.
     """
     try:
-        return fast.load(text)
+        return fast.load(text), []
+    except DuplicateKeyError:
+        pass  # keys are checked once the whole text is composed: libyaml read all of it
     except YAMLError:
-        return _yaml(pure=True).load(text)
+        try:
+            return _yaml(pure=True).load(text), []
+        except DuplicateKeyError:
+            pass
+    duplicates: list[_Duplicate] = []
+    try:
+        return _yaml(pure=False, duplicates=duplicates).load(text), duplicates
+    except YAMLError:
+        duplicates.clear()
+        return _yaml(pure=True, duplicates=duplicates).load(text), duplicates
 
 
 def _syntax_problem(source: _Text, error: YAMLError) -> Problem:
@@ -382,11 +591,25 @@ def _at(source: _Text, mark: Any, message: str) -> Problem:
     return Problem(source.display, line, column, message)
 
 
+def _duplicate_problem(source: _Text, duplicate: _Duplicate) -> Problem:
+    again, first, name = duplicate
+    return _at(
+        source,
+        again.start_mark,
+        f'duplicate key "{name}" (first on line {first.start_mark.line + 1}): a key may appear '
+        "once in a mapping: keep one",
+    )
+
+
 def _duplicate(source: _Text, mark: Any) -> tuple[str, int]:
     """The key found twice, whose second copy is at mark, and the line of its first copy."""
     pending = [source.root()]
+    seen: set[int] = set()  # an alias can make a node its own descendant
     while pending and mark is not None:
         node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
         if isinstance(node, MappingNode):
             keys = [key for key, _ in node.value]
             for key in keys:
@@ -408,27 +631,36 @@ def _across_files(loaded: list[_Loaded], files: frozenset[Key]) -> list[Problem]
     `files` holds every key with a file, including files too broken to hold an object: a
     reference to one of those is not dangling (the file's own problem is reported).
     """
-    problems: list[Problem] = []
+    problems = list(_name_clashes(loaded))
     by_key = {item.desired.key: item for item in loaded}
-    first_named: dict[tuple[Kind, str], str] = {}
     for item in loaded:
-        name = item.desired.body.get("name")
-        if isinstance(name, str):
-            identity = (item.desired.kind, name)
-            if identity in first_named:
-                problems.append(
-                    item.text.problem(
-                        ("name",),
-                        f"name: {schema.got(name)} is already the name of the "
-                        f"{item.desired.kind.value} in {first_named[identity]}: names are unique "
-                        "per kind (an interrupted create is found again by its name): rename one",
-                    )
-                )
-            else:
-                first_named[identity] = item.text.display
         problems += _reference_problems(item, by_key, files)
     problems += _cycle_problems(loaded, by_key)
     return problems
+
+
+def _name_clashes(loaded: list[_Loaded]) -> Iterator[Problem]:
+    """A name used by several objects of one kind, at each of them, naming the others."""
+    named: dict[tuple[Kind, str], list[_Loaded]] = {}
+    for item in loaded:
+        name = item.desired.body.get("name")
+        if isinstance(name, str):
+            named.setdefault((item.desired.kind, name), []).append(item)
+    for (kind, name), items in named.items():
+        if len(items) < 2:
+            continue
+        for item in items:
+            others = [other.text.display for other in items if other is not item]
+            if len(others) == 1:
+                where, fix = f"{kind.value} in {others[0]}", "rename one"
+            else:
+                listed = f"{', '.join(others[:-1])} and {others[-1]}"
+                where, fix = f"{kind.value}s in {listed}", "rename all but one"
+            yield item.text.problem(
+                ("name",),
+                f"name: {schema.got(name)} is also the name of the {where}: names are unique "
+                f"per kind (an interrupted create is found again by its name): {fix}",
+            )
 
 
 def _reference_problems(
@@ -550,10 +782,15 @@ def read_mapping(
     too_deep = _too_deep(text)
     if too_deep is not None:
         raise ConfigError(str(Problem(display, *too_deep, _TOO_DEEP)))
+    too_many = _too_many_aliased(text)
+    if too_many is not None:
+        raise ConfigError(str(Problem(display, *too_many, _TOO_MANY_ALIASED)))
     try:
-        parsed = _parse(text, _yaml(pure=False))
+        parsed, duplicates = _parse(text, _yaml(pure=False))
     except YAMLError as error:
         raise ConfigError(str(_syntax_problem(source, error))) from None
+    if duplicates:
+        raise ConfigError(str(_duplicate_problem(source, duplicates[0])))
     if not isinstance(parsed, dict):
         raise ConfigError(f"{display}:1:1: the top level must be a mapping (default:, sandboxes:)")
     return parsed, source.position
@@ -597,8 +834,8 @@ def write_definition(root: Path, key: Key, kind: Kind, body: Mapping[str, JsonVa
 
 
 def _styled(value: JsonValue) -> Any:
-    if graph.ref_key(value) is not None:
-        flow = CommentedMap(value)
+    if isinstance(value, Ref):
+        flow = CommentedMap(value.to_json())
         flow.fa.set_flow_style()
         return flow
     if isinstance(value, dict):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 
 from reconciler import documents, graph, kinds
 from reconciler.errors import ConfigError, InvalidDocuments
-from reconciler.model import Desired, Key, Kind, Source
+from reconciler.model import Desired, Key, Kind, Ref, Source
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -75,8 +76,9 @@ def problems(root: Path, files: Mapping[str, str | bytes]) -> list[str]:
             "keep one",
         ),
         (
-            "kind: tag\nname: a\ndescription: {en: x,\n  en: y}\n",
-            '4:3: duplicate key "en" (first on line 3): a key may appear once in a mapping: '
+            # Finding the first `<<` once looped for ever on a value that contains itself.
+            "kind: tag\nname: a\nlabels:\n  <<: {a: 1}\n  <<: {b: 2}\ndescription: &l [*l]\n",
+            '5:3: duplicate key "<<" (first on line 4): a key may appear once in a mapping: '
             "keep one",
         ),
         (
@@ -198,6 +200,120 @@ def test_a_yaml_pitfall_is_one_problem_at_its_position(
     assert problems(tmp_path, {"x.yaml": content}) == [f"offers/x.yaml:{expected}"]
 
 
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (
+            "kind: tag\nname: a\nname: b\nstatus: draft\n",
+            [
+                '3:1: duplicate key "name" (first on line 2): a key may appear once in a mapping: '
+                "keep one",
+                "4:1: status: unknown field: remove it or fix its spelling (fields here: description, "
+                "kind, name)",
+            ],
+        ),
+        (
+            "kind: tag\nname: a\ndescription: {en: x,\n  en: y}\n",
+            [
+                "3:14: description: expected text (got a mapping)",
+                '4:3: duplicate key "en" (first on line 3): a key may appear once in a mapping: '
+                "keep one",
+            ],
+        ),
+        (
+            # Every duplicate, each naming its first copy; the first copy is the one checked.
+            "kind: tag\nname: [a]\nname: b\nname: c\nid: tag1\nid: tag2\n",
+            [
+                "2:7: name: expected text (got a list)",
+                '3:1: duplicate key "name" (first on line 2): a key may appear once in a mapping: '
+                "keep one",
+                '4:1: duplicate key "name" (first on line 2): a key may appear once in a mapping: '
+                "keep one",
+                "5:1: id: set by the server, never in git: remove it",
+                '6:1: duplicate key "id" (first on line 5): a key may appear once in a mapping: '
+                "keep one",
+            ],
+        ),
+        (
+            # libyaml refuses the colon inside a flow scalar: the pure parser reads it all.
+            "kind: collection\nname: C\nname: D\nfilterType: offers\nids: [dps:x:1]\nrank: 1\n",
+            [
+                '3:1: duplicate key "name" (first on line 2): a key may appear once in a mapping: '
+                "keep one",
+                "6:1: rank: unknown field: remove it or fix its spelling (fields here: description, "
+                "filterType, ids, kind, labels, name)",
+            ],
+        ),
+        (
+            "kind: tag\nname: a\nname: b\ndescription: !!binary aGk=\n",
+            [
+                "4:14: the tag tag:yaml.org,2002:binary is not supported: offers/ files hold plain "
+                "values (text, numbers, true/false, lists and mappings)",
+            ],
+        ),
+    ],
+)
+def test_a_duplicate_key_is_reported_with_every_other_problem_of_its_file(
+    tmp_path: Path, content: str, expected: list[str]
+) -> None:
+    assert problems(tmp_path, {"x.yaml": content}) == [f"offers/x.yaml:{line}" for line in expected]
+
+
+def _aliases(count: int) -> str:
+    """A placement whose labels hold `count` aliases of one label."""
+    return PLACEMENT + "labels:\n  - &label web\n" + "  - *label\n" * count
+
+
+TOO_MANY_ALIASED = (
+    "with this alias, the aliases of the file repeat more than 10,000 values (the limit): write "
+    "the values out or use fewer aliases"
+)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (_aliases(10_000), []),
+        (_aliases(10_001), [f"offers/p.yaml:10007:5: {TOO_MANY_ALIASED}"]),
+        (
+            # libyaml refuses the colon in `[dps:x:1]`: the pure parser counts instead.
+            _aliases(10_001).replace("name: Web", "name: Web\ndescription: [dps:x:1]"),
+            [f"offers/p.yaml:10008:5: {TOO_MANY_ALIASED}"],
+        ),
+        (
+            # Each alias repeats everything its anchor holds, aliases inside it included.
+            PLACEMENT
+            + "labels: &ten [a, b, c, d, e, f, g, h, i]\n"
+            + "description:\n"
+            + "  - &hundred [*ten, *ten, *ten, *ten, *ten, *ten, *ten, *ten, *ten, *ten]\n"
+            + ("  - [" + ", ".join(["*hundred"] * 10) + "]\n") * 10,
+            # 10 aliases of 10 values, then 101 values for each *hundred: the 99th passes.
+            [f"offers/p.yaml:17:86: {TOO_MANY_ALIASED}"],
+        ),
+        (
+            # Without both `&` and `*` the text holds no alias and is not counted.
+            PLACEMENT.replace("name: Web", "name: 'Fish & chips'\ndescription: '* 2'"),
+            [],
+        ),
+    ],
+)
+def test_aliases_may_repeat_at_most_10000_values(
+    tmp_path: Path, content: str, expected: list[str]
+) -> None:
+    if expected:
+        assert problems(tmp_path, {"p.yaml": content}) == expected
+    else:
+        assert len(documents.load(write(tmp_path, {"p.yaml": content}))) == 1
+
+
+def test_nested_aliases_are_refused_at_the_alias_that_passes_the_limit(tmp_path: Path) -> None:
+    # Nine anchors, each a list of nine aliases of the one before: 9^9 values once expanded,
+    # which the schema checks would walk for minutes; counting them takes one parse.
+    shutil.copytree(CORPUS / "invalid" / "aliases" / "offers", tmp_path / "offers")
+    expected = (CORPUS / "invalid" / "aliases" / "expected.txt").read_text().splitlines()
+    assert problems(tmp_path, {}) == expected
+
+
 def test_a_pasted_server_field_is_refused_each_at_its_key(tmp_path: Path) -> None:
     assert problems(tmp_path, {"x.yaml": "kind: tag\nname: a\nid: tag1234\netag: 3\n"}) == [
         "offers/x.yaml:3:1: id: set by the server, never in git: remove it",
@@ -279,6 +395,119 @@ def test_keys_are_paths_under_offers_without_the_suffix_sorted(tmp_path: Path) -
     )
 
 
+def test_a_symlinked_file_or_folder_is_read_through_its_link(tmp_path: Path) -> None:
+    write(tmp_path, {})
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "t.yaml").write_text("kind: tag\nname: T\n")
+    (tmp_path / "u.yaml").write_text("kind: tag\nname: U\n")
+    (tmp_path / "offers" / "linked").symlink_to("../shared")
+    (tmp_path / "offers" / "u.yaml").symlink_to("../u.yaml")
+    assert documents.load(tmp_path) == (
+        Desired(Key("linked/t"), Kind.TAG, {"name": "T"}, Source("offers/linked/t.yaml")),
+        Desired(Key("u"), Kind.TAG, {"name": "U"}, Source("offers/u.yaml")),
+    )
+
+
+def _link(root: Path, name: str, target: str) -> None:
+    (root / "offers" / name).parent.mkdir(parents=True, exist_ok=True)
+    (root / "offers" / name).symlink_to(target)
+
+
+@pytest.mark.parametrize(
+    ("links", "expected"),
+    [
+        (
+            {"gone.yaml": "missing.yaml"},
+            [
+                "offers/gone.yaml:1:1: a symlink to missing.yaml, which does not exist: fix the "
+                "link or delete it"
+            ],
+        ),
+        (
+            # A folder of definitions whose link leads nowhere: its objects are not deleted.
+            {"shared": "../moved"},
+            [
+                "offers/shared:1:1: a symlink to ../moved, which does not exist: fix the link or delete it"
+            ],
+        ),
+        (
+            {"a.yaml": "b.yaml", "b.yaml": "a.yaml"},
+            [
+                "offers/a.yaml:1:1: a symlink to b.yaml, whose links lead back to themselves: fix "
+                "the link or delete it",
+                "offers/b.yaml:1:1: a symlink to a.yaml, whose links lead back to themselves: fix "
+                "the link or delete it",
+            ],
+        ),
+        (
+            # Following it would walk offers/sub/up/sub/up/... without end.
+            {"sub/up": ".."},
+            [
+                "offers/sub/up:1:1: a symlink to .., a folder that holds the link: following it "
+                "would never end: delete the link",
+            ],
+        ),
+        (
+            {"self": "."},
+            [
+                "offers/self:1:1: a symlink to ., a folder that holds the link: following it "
+                "would never end: delete the link",
+            ],
+        ),
+        pytest.param(
+            # Reading it fails (EIO) even for root, whom file modes do not stop.
+            {"x.yaml": "/proc/self/mem"},
+            [
+                "offers/x.yaml:1:1: cannot be read (Input/output error): make it readable or "
+                "remove it from offers/"
+            ],
+            marks=pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="Linux only"),
+        ),
+    ],
+)
+def test_what_cannot_be_read_under_offers_is_a_problem_never_skipped(
+    tmp_path: Path, links: dict[str, str], expected: list[str]
+) -> None:
+    # A file skipped in silence is an object that `apply --prune` would delete.
+    write(tmp_path, {"t.yaml": TAG, "sub/u.yaml": "kind: tag\nname: U\n"})
+    for name, target in links.items():
+        _link(tmp_path, name, target)
+    assert problems(tmp_path, {}) == expected
+
+
+def test_a_pipe_named_yaml_is_a_problem_and_is_not_read(tmp_path: Path) -> None:
+    write(tmp_path, {"t.yaml": TAG})
+    os.mkfifo(tmp_path / "offers" / "p.yaml")  # reading it would wait for a writer forever
+    assert problems(tmp_path, {}) == [
+        "offers/p.yaml:1:1: not a regular file (a pipe, socket or device): replace it with a "
+        "definition file or remove it from offers/",
+    ]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root lists a folder whatever its mode")
+def test_a_folder_that_cannot_be_listed_is_a_problem(tmp_path: Path) -> None:
+    write(tmp_path, {"t.yaml": TAG, "locked/u.yaml": "kind: tag\nname: U\n"})
+    locked = tmp_path / "offers" / "locked"
+    locked.chmod(0)
+    try:
+        assert problems(tmp_path, {}) == [
+            "offers/locked:1:1: cannot be read (Permission denied): make it readable or remove "
+            "it from offers/",
+        ]
+    finally:
+        locked.chmod(0o755)
+
+
+def test_a_suffix_in_the_wrong_case_is_a_problem(tmp_path: Path) -> None:
+    files = {"a.YAML": TAG, "tags/b.Yml": TAG, "c.yaml": "kind: tag\nname: C\n", "d.YAML/e.txt": ""}
+    assert problems(tmp_path, files) == [
+        "offers/a.YAML:1:1: rename it to a.yaml: keys come from file names and only .yaml/.yml "
+        "files are read",
+        "offers/tags/b.Yml:1:1: rename it to b.yml: keys come from file names and only .yaml/.yml "
+        "files are read",
+    ]
+
+
 def test_an_empty_offers_folder_holds_nothing(tmp_path: Path) -> None:
     assert documents.load(write(tmp_path, {})) == ()
 
@@ -292,13 +521,14 @@ def test_no_offers_folder_is_one_clear_error(tmp_path: Path) -> None:
 
 
 def _plain(value: object) -> bool:
+    """JSON as json.loads gives it, plus a Ref where the body refers to another object."""
     if isinstance(value, dict):
         return type(value) is dict and all(
             isinstance(k, str) and _plain(v) for k, v in value.items()
         )
     if isinstance(value, list):
         return type(value) is list and all(_plain(item) for item in value)
-    return type(value) in (str, int, float, bool)
+    return type(value) in (str, int, float, bool, Ref)
 
 
 def test_bodies_are_plain_json_in_the_order_written_without_kind() -> None:
@@ -323,7 +553,7 @@ def test_the_adobe_example_body_pastes_in_as_it_is() -> None:
     estate = {d.key: d for d in documents.load(ROOT)}
     example = estate[Key("adobe/frequency-example")]
     adobe = json.loads((ROOT / "tests" / "adobe_create_body.json").read_text())
-    adobe["representations"][0]["placement"] = {"ref": "placements/web-banner"}
+    adobe["representations"][0]["placement"] = Ref(Key("placements/web-banner"))
     assert (example.kind, dict(example.body), example.source) == (
         Kind.PERSONALIZED_OFFER,
         adobe,
@@ -531,16 +761,44 @@ def test_a_reference_to_a_broken_file_is_not_also_dangling(tmp_path: Path) -> No
     ]
 
 
-def test_names_are_unique_per_kind_reported_at_the_second_name(tmp_path: Path) -> None:
-    files = {
-        "a.yaml": TAG,
-        "b/c.yaml": "# another tag\nkind: tag\ndescription: same name\nname: Sale\n",
-        "p.yaml": PLACEMENT.replace("name: Web", "name: Sale"),
-    }
-    assert problems(tmp_path, files) == [
-        'offers/b/c.yaml:4:7: name: "Sale" is already the name of the tag in offers/a.yaml: '
-        "names are unique per kind (an interrupted create is found again by its name): rename one",
-    ]
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (
+            {
+                "a.yaml": TAG,
+                "b/c.yaml": "# another tag\nkind: tag\ndescription: same name\nname: Sale\n",
+                "p.yaml": PLACEMENT.replace("name: Web", "name: Sale"),
+            },
+            [
+                'offers/a.yaml:2:7: name: "Sale" is also the name of the tag in offers/b/c.yaml: '
+                "names are unique per kind (an interrupted create is found again by its name): "
+                "rename one",
+                'offers/b/c.yaml:4:7: name: "Sale" is also the name of the tag in offers/a.yaml: '
+                "names are unique per kind (an interrupted create is found again by its name): "
+                "rename one",
+            ],
+        ),
+        (
+            {"a.yaml": TAG, "b.yaml": TAG, "c.yaml": TAG},
+            [
+                'offers/a.yaml:2:7: name: "Sale" is also the name of the tags in offers/b.yaml '
+                "and offers/c.yaml: names are unique per kind (an interrupted create is found "
+                "again by its name): rename all but one",
+                'offers/b.yaml:2:7: name: "Sale" is also the name of the tags in offers/a.yaml '
+                "and offers/c.yaml: names are unique per kind (an interrupted create is found "
+                "again by its name): rename all but one",
+                'offers/c.yaml:2:7: name: "Sale" is also the name of the tags in offers/a.yaml '
+                "and offers/b.yaml: names are unique per kind (an interrupted create is found "
+                "again by its name): rename all but one",
+            ],
+        ),
+    ],
+)
+def test_a_name_used_twice_in_a_kind_is_reported_at_each_file_naming_the_others(
+    tmp_path: Path, files: dict[str, str], expected: list[str]
+) -> None:
+    assert problems(tmp_path, files) == expected
 
 
 def test_two_files_for_one_key_is_an_error_at_the_second(tmp_path: Path) -> None:
@@ -557,7 +815,7 @@ def test_all_problems_of_all_files_in_one_run_sorted_by_path_line_column(tmp_pat
     with pytest.raises(InvalidDocuments) as raised:
         documents.load(tmp_path)
     assert [str(p) for p in raised.value.problems] == expected
-    assert str(raised.value) == "16 problems in offers/"
+    assert str(raised.value) == "17 problems in offers/"
 
 
 @pytest.mark.parametrize(
@@ -638,6 +896,16 @@ def test_read_mapping_locates_paths_of_a_small_file(tmp_path: Path) -> None:
             b"default: caf\xe9\n",
             "reconciler.yaml:1:13: not UTF-8 text (byte 0xe9): save the file as UTF-8",
         ),
+        (
+            "default: a\nsandboxes: {}\ndefault: b\n",
+            'reconciler.yaml:3:1: duplicate key "default" (first on line 1): a key may appear '
+            "once in a mapping: keep one",
+        ),
+        (
+            (CORPUS / "invalid" / "aliases" / "offers" / "laughs.yaml").read_text(),
+            "reconciler.yaml:10:9: with this alias, the aliases of the file repeat more than "
+            "10,000 values (the limit): write the values out or use fewer aliases",
+        ),
     ],
 )
 def test_read_mapping_errors_are_one_line(
@@ -660,7 +928,7 @@ def test_render_yaml_writes_block_style_with_flow_references() -> None:
         "representations": [
             {
                 "channel": "https://ns.adobe.com/xdm/channel-types/web",
-                "placement": {"ref": "placements/web"},
+                "placement": Ref(Key("placements/web")),
                 "components": [
                     {"type": "html", "format": "text/html", "content": "<p>a</p>\n<p>b</p>\n"}
                 ],
@@ -730,7 +998,7 @@ def test_written_definitions_load_back_to_the_same_body(
         "representations": [
             {
                 "channel": "https://ns.adobe.com/xdm/channel-types/web",
-                "placement": {"ref": "web"},
+                "placement": Ref(Key("web")),
                 "components": [{"type": "text", "format": "text/plain", "content": description}],
             }
         ],

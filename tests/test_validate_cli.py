@@ -13,7 +13,8 @@ from reconciler import schema
 from reconciler.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
-BROKEN = Path(__file__).resolve().parent / "corpus" / "invalid" / "estate"
+CORPUS = Path(__file__).resolve().parent / "corpus"
+BROKEN = CORPUS / "invalid" / "estate"
 PLACEMENT = (
     "kind: placement\nname: Web\ncomponentType: html\n"
     "channel: https://ns.adobe.com/xdm/channel-types/web\n"
@@ -90,7 +91,7 @@ def test_all_problems_of_all_files_in_one_run(tmp_path: Path) -> None:
     assert (done.exit_code, done.stdout, done.stderr) == (
         1,
         (BROKEN / "expected.txt").read_text(),
-        "16 problems in offers/: fix the lines above and run validate again.\n",
+        "17 problems in offers/: fix the lines above and run validate again.\n",
     )
 
 
@@ -98,7 +99,7 @@ def test_github_annotations_of_every_problem(tmp_path: Path) -> None:
     shutil.copytree(BROKEN / "offers", tmp_path / "offers")
     done = run(tmp_path, "validate", "--format", "github")
     lines = done.stdout.splitlines()
-    assert (done.exit_code, len(lines)) == (1, 16)
+    assert (done.exit_code, len(lines)) == (1, 17)
     assert lines[0] == (
         "::error file=offers/placements/web.yml,line=1,col=1::offers/placements/web.yaml already "
         "defines the key placements/web: rename or delete one of the two files"
@@ -135,6 +136,26 @@ def test_github_annotations_of_every_problem(tmp_path: Path) -> None:
             "offers/x.yaml:2:7: the tag tag:yaml.org,2002:binary is not supported: offers/ files "
             "hold plain values (text, numbers, true/false, lists and mappings)\n",
         ),
+        (
+            {"x.yaml": "kind: tag\nname: a\nname: b\nstatus: draft\n"},
+            'offers/x.yaml:3:1: duplicate key "name" (first on line 2): a key may appear once in '
+            "a mapping: keep one\n"
+            "offers/x.yaml:4:1: status: unknown field: remove it or fix its spelling (fields here: "
+            "description, kind, name)\n",
+        ),
+        (
+            {"x.YAML": "kind: tag\nname: a\n"},
+            "offers/x.YAML:1:1: rename it to x.yaml: keys come from file names and only "
+            ".yaml/.yml files are read\n",
+        ),
+        (
+            {
+                "laughs.yaml": (
+                    CORPUS / "invalid" / "aliases" / "offers" / "laughs.yaml"
+                ).read_text()
+            },
+            (CORPUS / "invalid" / "aliases" / "expected.txt").read_text(),
+        ),
     ],
 )
 def test_yaml_pitfalls_are_lines_never_tracebacks(
@@ -144,6 +165,19 @@ def test_yaml_pitfalls_are_lines_never_tracebacks(
     assert (done.exit_code, done.stdout) == (1, stdout)
     assert "Traceback" not in done.output
     assert isinstance(done.exception, SystemExit)
+
+
+def test_a_symlink_that_leads_nowhere_is_a_line_not_a_deletion(tmp_path: Path) -> None:
+    # Skipped, the link's object would be deleted by `apply --prune`.
+    root = repo(tmp_path, {"web.yaml": PLACEMENT})
+    (root / "offers" / "moved.yaml").symlink_to("../elsewhere/moved.yaml")
+    done = run(root, "validate")
+    assert (done.exit_code, done.stdout, done.stderr) == (
+        1,
+        "offers/moved.yaml:1:1: a symlink to ../elsewhere/moved.yaml, which does not exist: fix "
+        "the link or delete it\n",
+        "1 problem in offers/: fix the lines above and run validate again.\n",
+    )
 
 
 def test_the_example_estate_is_valid(tmp_path: Path) -> None:
