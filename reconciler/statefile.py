@@ -10,14 +10,16 @@ Layout, per sandbox:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import filelock
 
@@ -25,6 +27,10 @@ from reconciler.errors import StateError
 from reconciler.model import Entry, Etag, JsonValue, Key, Kind, ObjectId, Pending, State
 
 FORMAT_VERSION = 1
+READ_ATTEMPTS = 20
+"""Reads of a state file that a writer keeps replacing, before giving up (about a second)."""
+
+_T = TypeVar("_T")
 
 
 def path_for(root: Path, sandbox: str) -> Path:
@@ -38,12 +44,27 @@ def new(sandbox: str, org: str, endpoint: str) -> State:
 
 
 def read(path: Path) -> State | None:
-    """The current state (the JSON file plus any journal left by an interrupted run), or None."""
-    journal = _journal_path(path)
-    if not path.exists() and not journal.exists():
-        return None
-    state = _read_file(path) if path.exists() else None
-    return _replay(path, state)
+    """The current state (the JSON file plus any journal of a running or interrupted apply), or None.
+
+    Takes no lock, so a writer may be compacting meanwhile: it replaces the JSON file and then
+    unlinks the journal. Each attempt keeps the JSON file it read open while it reads the journal,
+    then checks that the path still names that file; if not, the pair it read may mix two
+    compactions (an old file without the journal just folded into the new one), so it reads again.
+    """
+    for attempt in range(READ_ATTEMPTS):
+        with _open_or_none(path) as handle:
+            text = handle.read() if handle is not None else None
+            journal = _read_journal(_journal_path(path))
+            if _still_names(path, handle):
+                if text is None and journal is None:
+                    return None
+                state = _parse_file(path, text) if text is not None else None
+                return _replay(path, state, journal)
+        time.sleep(min(0.0005 * 2**attempt, 0.05))
+    raise StateError(
+        f"{_display(path)} was replaced {READ_ATTEMPTS} times while being read: another "
+        "reconciler run is writing it; try again when it is done"
+    )
 
 
 def check_binding(state: State, path: Path, *, sandbox: str, org: str, endpoint: str) -> None:
@@ -71,6 +92,8 @@ def dumps(state: State) -> str:
         "endpoint": state.endpoint,
         "objects": {key: _entry_json(entry) for key, entry in state.objects.items()},
     }
+    if state.last_plan is not None:
+        document["last_plan"] = state.last_plan
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
@@ -101,6 +124,12 @@ class Writer:
         self._journal.write(line + "\n")
         self._journal.flush()
         os.fsync(self._journal.fileno())
+        return self.state
+
+    def record_plan(self, digest: str) -> State:
+        """Durably mark a saved plan as started (a plan is applied once), before any write."""
+        self.state = dataclasses.replace(self.state, last_plan=digest)
+        self.compact()
         return self.state
 
     def replace(self, state: State) -> None:
@@ -150,15 +179,52 @@ def locked(
         lock.release()
 
 
-def _read_file(path: Path) -> State:
+@contextmanager
+def _open_or_none(path: Path) -> Iterator[IO[bytes] | None]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        handle = open(path, "rb")  # noqa: SIM115
+    except FileNotFoundError:
+        yield None
+        return
+    except OSError as error:
         raise StateError(
-            f"{_display(path)} cannot be read ({error}): it was not modified"
+            f"{_display(path)} cannot be read ({error.strerror}): it was not modified"
         ) from None
+    with handle:
+        yield handle
+
+
+def _read_journal(journal: Path) -> bytes | None:
+    """The journal's bytes, or None when there is none (or it was just folded in and unlinked)."""
     try:
-        document = json.loads(text)
+        with open(journal, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise StateError(f"{_display(journal)} cannot be read ({error.strerror})") from None
+
+
+def _still_names(path: Path, handle: IO[bytes] | None) -> bool:
+    """Whether `path` still names the file `handle` has open (or still names nothing)."""
+    try:
+        now = os.stat(path)
+    except FileNotFoundError:
+        return handle is None
+    if handle is None:
+        return False
+    held = os.fstat(handle.fileno())
+    return (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)
+
+
+def _parse_file(path: Path, data: bytes) -> State:
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise StateError(
+            f"{_display(path)} is not UTF-8 text ({error.reason} at byte {error.start}): restore "
+            f"it from git or {path.name}.bak; reconciler will not overwrite it"
+        ) from None
     except json.JSONDecodeError as error:
         raise StateError(
             f"{_display(path)}:{error.lineno}:{error.colno}: not valid JSON ({error.msg}): restore it "
@@ -171,50 +237,51 @@ def _read_file(path: Path) -> State:
             f"{FORMAT_VERSION}): upgrade reconciler; the file was not modified"
         )
     try:
-        return State(
-            lineage=_text(document, "lineage"),
-            serial=_int(document, "serial"),
-            sandbox=_text(document, "sandbox"),
-            org=_text(document, "org"),
-            endpoint=_text(document, "endpoint"),
-            objects={
-                Key(key): _entry(value) for key, value in sorted(_dict(document, "objects").items())
-            },
-        )
-    except (KeyError, TypeError, ValueError) as error:
+        return _state(document)
+    except _Malformed as error:
         raise StateError(
-            f"{_display(path)}: malformed state ({error}): restore it from git or {path.name}.bak"
+            f"{_display(path)}: malformed state: {error}: restore it from git or {path.name}.bak"
         ) from None
 
 
-def _replay(path: Path, state: State | None) -> State:
-    journal = _journal_path(path)
-    if not journal.exists():
-        assert state is not None
+def _replay(path: Path, state: State | None, journal: bytes | None) -> State | None:
+    """`state` with the journal's records applied; a torn last line (no newline) is ignored."""
+    if journal is None:
         return state
-    lines = journal.read_text(encoding="utf-8", errors="replace").splitlines()
-    for number, line in enumerate(lines, start=1):
+    where = _display(_journal_path(path))
+    remedy = f"fix that line, or delete {_journal_path(path).name} to forget the writes it recorded"
+    lines = journal.decode("utf-8", errors="replace").split("\n")
+    torn = lines.pop()  # "" when the journal ends with a newline, as every complete write does
+    for number, line in enumerate([*lines, torn], start=1):
+        is_torn = number > len(lines)
         try:
             record = json.loads(line)
         except json.JSONDecodeError:
-            if number == len(lines):
-                break  # a torn last line: the write it describes never completed
+            if is_torn:
+                break  # a crashed writer: the write this line describes never completed
             raise StateError(
-                f"{_display(journal)}:{number}: corrupt journal line: restore state/ from git"
+                f"{where}:{number}: corrupt journal line (not JSON): {remedy}"
             ) from None
         if state is None:
+            raise StateError(f"{where} exists without {path.name}: restore state/ from git")
+        try:
+            lineage, serial, key, entry = _record(record)
+        except _Malformed as error:
             raise StateError(
-                f"{_display(journal)} exists without {path.name}: restore state/ from git"
-            )
-        if record["lineage"] != state.lineage:
+                f"{where}:{number}: malformed journal line: {error}: {remedy}"
+            ) from None
+        if lineage != state.lineage:
             raise StateError(
-                f"{_display(journal)} belongs to another state lineage: remove it or restore state/"
+                f"{where} belongs to another state lineage: remove it or restore state/"
             )
-        if record["serial"] <= state.serial:
-            continue
-        entry = None if record["entry"] is None else _entry(record["entry"])
-        state = state.with_entry(Key(record["key"]), entry)
-    assert state is not None
+        if serial <= state.serial:
+            continue  # already folded into the JSON file by a compaction this reader overlapped
+        if serial != state.serial + 1:
+            raise StateError(
+                f"{where}:{number}: journal line has serial {serial} but {state.serial + 1} comes "
+                f"next: {remedy}"
+            )
+        state = state.with_entry(key, entry)
     return state
 
 
@@ -233,39 +300,129 @@ def _entry_json(entry: Entry) -> dict[str, JsonValue]:
     return out
 
 
-def _entry(value: Any) -> Entry:
-    if not isinstance(value, dict):
-        raise TypeError("an object entry is not a mapping")
-    pending = value.get("pending_create")
-    return Entry(
-        kind=Kind(value["kind"]),
-        id=ObjectId(value["id"]) if value.get("id") is not None else None,
-        etag=Etag(str(value["etag"])) if value.get("etag") is not None else None,
-        applied=value.get("applied"),
-        applied_at=value.get("applied_at"),
-        pending=Pending(name=pending["name"], since=pending["since"]) if pending else None,
+class _Malformed(ValueError):
+    """A value of the wrong shape; the message names it by its path in the document."""
+
+
+_ENTRY_FIELDS = frozenset({"kind", "id", "etag", "applied", "applied_at", "pending_create"})
+_STATE_FIELDS = frozenset(
+    {"format_version", "lineage", "serial", "sandbox", "org", "endpoint", "objects", "last_plan"}
+)
+_RECORD_FIELDS = frozenset({"lineage", "serial", "key", "entry"})
+
+
+def _state(document: Mapping[str, Any]) -> State:
+    _known(document, _STATE_FIELDS, "")
+    lineage = _field(document, "lineage", str, "a string", "")
+    serial = _field(document, "serial", int, "an integer", "")
+    sandbox = _field(document, "sandbox", str, "a string", "")
+    org = _field(document, "org", str, "a string", "")
+    endpoint = _field(document, "endpoint", str, "a string", "")
+    objects = _field(document, "objects", dict, "an object", "")
+    return State(
+        lineage=lineage,
+        serial=serial,
+        sandbox=sandbox,
+        org=org,
+        endpoint=endpoint,
+        objects={Key(key): _entry(value, key) for key, value in sorted(objects.items())},
+        last_plan=_optional(document, "last_plan", str, "a string", ""),
     )
 
 
-def _text(document: Mapping[str, Any], name: str) -> str:
-    value = document[name]
-    if not isinstance(value, str):
-        raise TypeError(f"{name} is not a string")
-    return value
+def _record(record: Any) -> tuple[str, int, Key, Entry | None]:
+    """A journal line's (lineage, serial, key, entry)."""
+    if not isinstance(record, dict):
+        raise _Malformed(f"the line must be a JSON object, not {_shown(record)}")
+    _known(record, _RECORD_FIELDS, "")
+    key = _field(record, "key", str, "a string", "")
+    if "entry" not in record:
+        raise _Malformed("entry is missing")
+    entry = record["entry"]
+    return (
+        _field(record, "lineage", str, "a string", ""),
+        _field(record, "serial", int, "an integer", ""),
+        Key(key),
+        None if entry is None else _entry(entry, key),
+    )
 
 
-def _int(document: Mapping[str, Any], name: str) -> int:
-    value = document[name]
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} is not an integer")
-    return value
-
-
-def _dict(document: Mapping[str, Any], name: str) -> dict[str, Any]:
-    value = document[name]
+def _entry(value: Any, key: str) -> Entry:
+    """One object entry, every field's type checked; absent fields are left out, never null."""
+    where = f"objects[{json.dumps(key, ensure_ascii=False)}]"
     if not isinstance(value, dict):
-        raise TypeError(f"{name} is not a mapping")
-    return value
+        raise _Malformed(f"{where} must be an object, not {_shown(value)}")
+    _known(value, _ENTRY_FIELDS, f"{where}.")
+    kind = _field(value, "kind", str, "a string", f"{where}.")
+    if kind not in _KINDS:
+        raise _Malformed(f"{where}.kind must be one of {', '.join(_KINDS)}, not {_shown(kind)}")
+    pending: Pending | None = None
+    started = _optional(value, "pending_create", dict, "an object", f"{where}.")
+    if started is not None:
+        _known(started, frozenset({"name", "since"}), f"{where}.pending_create.")
+        pending = Pending(
+            name=_field(started, "name", str, "a string", f"{where}.pending_create."),
+            since=_field(started, "since", str, "a string", f"{where}.pending_create."),
+        )
+    object_id = _optional(value, "id", str, "a string", f"{where}.")
+    return Entry(
+        kind=Kind(kind),
+        id=ObjectId(object_id) if object_id is not None else None,
+        etag=_etag(value, f"{where}."),
+        applied=_optional(value, "applied", dict, "an object", f"{where}."),
+        applied_at=_optional(value, "applied_at", str, "a string", f"{where}."),
+        pending=pending,
+    )
+
+
+_KINDS = tuple(kind.value for kind in Kind)
+
+
+def _etag(value: Mapping[str, Any], where: str) -> Etag | None:
+    """The etag's text. A JSON integer is taken as its text: it is what the API itself sends."""
+    if "etag" not in value:
+        return None
+    etag = value["etag"]
+    if isinstance(etag, int) and not isinstance(etag, bool):
+        return Etag(str(etag))
+    if not isinstance(etag, str) or not etag:
+        raise _Malformed(f"{where}etag must be a non-empty string, not {_shown(etag)}")
+    return Etag(etag)
+
+
+def _known(value: Mapping[str, Any], fields: frozenset[str], where: str) -> None:
+    unknown = sorted(set(value) - fields)
+    if unknown:
+        raise _Malformed(f"{where}{unknown[0]} is not a known field")
+
+
+def _field(value: Mapping[str, Any], name: str, kind: type[_T], what: str, where: str) -> _T:
+    found = _optional(value, name, kind, what, where)
+    if found is None:
+        raise _Malformed(f"{where}{name} is missing")
+    return found
+
+
+def _optional(
+    value: Mapping[str, Any], name: str, kind: type[_T], what: str, where: str
+) -> _T | None:
+    """The field if present; null is refused too, since the writer leaves absent fields out."""
+    if name not in value:
+        return None
+    found = value[name]
+    if not isinstance(found, kind) or isinstance(found, bool) is not (kind is bool):
+        raise _Malformed(f"{where}{name} must be {what}, not {_shown(found)}")
+    return found
+
+
+def _shown(value: Any) -> str:
+    """A value as an error message shows it: scalars as JSON (short), structures by type."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _journal_path(path: Path) -> Path:

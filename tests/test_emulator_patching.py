@@ -130,7 +130,8 @@ async def _tag(emu: Any) -> str:
             [{"op": "test", "path": "/name", "value": "Boots"}],
             409,
             "patch-test-failed",
-            'operation 0 (test /name): the value there is not "Boots"',
+            "operation 0 (test /name): the test failed: the document does not hold the tested "
+            "value there",
         ),
         (
             [{"op": "remove", "path": "/labels"}],
@@ -207,3 +208,28 @@ async def test_an_empty_patch_still_counts_as_a_write() -> None:
         tag_id = await _tag(emu)
         response = await emu.call("PATCH", f"/tags/{tag_id}", json=[])
         assert (response.status_code, response.json()["etag"]) == (200, 2)
+
+
+@pytest.mark.anyio
+async def test_a_failed_test_operation_is_409_naming_its_index_and_path_never_the_value() -> None:
+    async with session() as emu:
+        tag_id = await _tag(emu)
+        guarded = [
+            {"op": "test", "path": "/name", "value": "Sneakers"},
+            {"op": "test", "path": "/description", "value": "private: do not echo this"},
+            {"op": "replace", "path": "/description", "value": "Boots"},
+        ]
+        response = await emu.call(
+            "PATCH", f"/tags/{tag_id}", json=guarded, headers={"If-Match": '"1"'}
+        )
+        assert (response.status_code, response.json()) == (
+            409,
+            {
+                "type": "/problems/patch-test-failed",
+                "title": "ConflictError",
+                "status": 409,
+                "detail": "operation 1 (test /description): the test failed: the document does "
+                "not hold the tested value there",
+            },
+        )
+        assert (await emu.get(f"/tags/{tag_id}"))["etag"] == 1

@@ -240,3 +240,25 @@ def test_serve_options_pin_credentials_and_ignore_if_match(tmp_path: Path) -> No
             f"/data/core/dps/tags/{tag}", headers={**headers, "If-Match": '"9"'}, json=patch
         )
         assert stale.status_code == 200
+
+
+def test_serve_race_options_make_ui_edits_that_the_data_file_records(tmp_path: Path) -> None:
+    data = tmp_path / "chaos.jsonl"
+    options = ("--data", str(data), "--race-write", "1", "--race-client-id", "marketer")
+    with served(*options, log=tmp_path / "server.log") as base, httpx.Client(base_url=base) as http:
+        headers = _login(http)
+        tag = http.post("/data/core/dps/tags", headers=headers, json={"name": "x"}).json()["id"]
+        patch = [{"op": "replace", "path": "/name", "value": "y"}]
+        stale = http.patch(
+            f"/data/core/dps/tags/{tag}", headers={**headers, "If-Match": '"1"'}, json=patch
+        )
+        assert (stale.status_code, stale.json()["type"]) == (409, "/problems/etag-mismatch")
+    lines = [json.loads(line) for line in data.read_bytes().splitlines()]
+    assert [
+        (line["op"], line["object"]["etag"], line["object"]["lastModifiedByClientId"])
+        for line in lines
+    ] == [("create", 1, "curl-user"), ("patch", 2, "marketer")]
+    assert lines[1]["object"]["body"] == {
+        "name": "x",
+        "description": "Edited in the UI (revision 2)",
+    }

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import make_repo
 from emulator_support import EPOCH, STAMP, Clock, session
 
 from reconciler.emulator.app import create_app
 from reconciler.emulator.embedded import embedded_app
+from reconciler.emulator.journal import CorruptJournal
 from reconciler.emulator.store import Store
 
 pytestmark = pytest.mark.anyio
@@ -56,6 +60,9 @@ async def test_writes_survive_a_restart(tmp_path: Path) -> None:
         "sandbox": "prod",
         "kind": "tag",
         "id": gone,
+        "etag": 1,
+        "deleted": "2027-01-15T08:00:01.000Z",
+        "deletedByClientId": "tester",
     }
     async with session(create_app(data_file=data)) as emu:
         assert await emu.get(f"/tags/{kept}") == before
@@ -76,17 +83,80 @@ async def test_a_torn_last_line_is_skipped_then_cut_off_by_the_next_write(tmp_pa
     assert [line["object"]["id"] for line in _lines(data)] == [kept, later]
 
 
-async def test_a_corrupt_line_in_the_middle_is_skipped(tmp_path: Path) -> None:
+_FIX = "restore the file from a backup, or delete it to reset this sandbox to empty"
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (b"not json", "not valid JSON"),
+        (b"\xff\xfe", "not valid JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b'{"op": "create", "org": "o"}', "no org and sandbox"),
+        (b'{"op": "create", "org": "o", "sandbox": "s"}', "a create without its object"),
+        (
+            b'{"op": "patch", "org": "o", "sandbox": "s", "object": {"kind": "tag"}}',
+            "the object of a patch is not a stored object",
+        ),
+        (b'{"op": "delete", "org": "o", "sandbox": "s"}', "a delete without an id"),
+        (b'{"op": "rename", "org": "o", "sandbox": "s"}', 'unknown op "rename"'),
+    ],
+)
+async def test_a_corrupt_complete_line_is_an_error_naming_its_line(
+    tmp_path: Path, line: bytes, reason: str
+) -> None:
+    """Only a last line without its newline can come from a crash; any other bad line is damage."""
     data = tmp_path / "sandbox.jsonl"
     async with session(create_app(data_file=data)) as emu:
-        first = await emu.create("/tags", {"name": "First"})
-        with open(data, "ab") as journal:
-            journal.write(b"not json\n[1, 2]\n")
-        second = await emu.create("/tags", {"name": "Second"})
+        await emu.create("/tags", {"name": "First"})
+        await emu.create("/tags", {"name": "Second"})
+    first, second = data.read_bytes().splitlines(keepends=True)
+    data.write_bytes(first + line + b"\n" + second)
+    with pytest.raises(CorruptJournal) as raised:
+        create_app(data_file=data)
+    assert str(raised.value) == f"{data}:2: corrupt sandbox journal line ({reason}): {_FIX}"
+
+
+async def test_a_corrupt_line_written_while_serving_fails_every_later_request(
+    tmp_path: Path,
+) -> None:
+    """Replayed inside a request, the error reaches the in-process caller, every time."""
+    data = tmp_path / "sandbox.jsonl"
     async with session(create_app(data_file=data)) as emu:
-        assert sorted(item["id"] for item in (await emu.get("/tags"))["results"]) == sorted(
-            [first, second]
-        )
+        await emu.create("/tags", {"name": "First"})
+        with open(data, "ab") as journal:
+            journal.write(b"not json\n")
+        for _ in range(2):
+            with pytest.raises(CorruptJournal) as raised:
+                await emu.call("GET", "/tags")
+            assert (
+                str(raised.value)
+                == f"{data}:2: corrupt sandbox journal line (not valid JSON): {_FIX}"
+            )
+        with pytest.raises(CorruptJournal):
+            await emu.call("POST", "/tags", json={"name": "Second"})
+    assert len(data.read_bytes().splitlines()) == 2  # nothing was written past the damage
+
+
+async def test_the_cli_shows_a_corrupt_embedded_sandbox_as_one_line(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", estate=False)
+    async with session(embedded_app(repo)) as emu:
+        await emu.create("/tags", {"name": "First"})
+        await emu.create("/tags", {"name": "Second"})
+    data = repo / ".reconciler" / "sandbox.jsonl"
+    first, second = data.read_bytes().splitlines(keepends=True)
+    data.write_bytes(first + b'{"op": "create", "org"\n' + second)
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler.cli", "-C", str(repo), "plan"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (
+        1,
+        "",
+        f"Error: {data}:2: corrupt sandbox journal line (not valid JSON): {_FIX}\n",
+    )
 
 
 async def test_two_apps_on_one_file_see_each_others_writes(tmp_path: Path) -> None:

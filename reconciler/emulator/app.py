@@ -1,13 +1,15 @@
 """The emulator's HTTP surface: routes, request parsing, and the order of gateway, faults and verbs.
 
 A data call goes: latency, gateway checks (401/403/400), rate limit (429), injected 5xx,
-maybe a drop before processing, the verb itself, maybe a drop after committing.
+maybe a drop before processing, maybe a race edit by the UI racer, the verb itself, maybe a
+drop after committing.
 `app.state.settings` holds the EmulatorSettings in force; tests may replace it at any time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 import time
@@ -23,13 +25,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from reconciler.emulator import listing
-from reconciler.emulator.faults import Drop, DroppedResponse, Faults
+from reconciler.emulator.faults import Drop, DroppedResponse, Faults, WriteFault
 from reconciler.emulator.gateway import Caller, Refused, Tokens, authenticate, token_form
 from reconciler.emulator.library import OfferLibrary
 from reconciler.emulator.problems import Problem, bad_request, not_found
+from reconciler.emulator.racer import Racer
 from reconciler.emulator.records import Record
 from reconciler.emulator.settings import EmulatorSettings
 from reconciler.emulator.store import Store
+from reconciler.errors import UsageError
 from reconciler.kinds import SPECS, KindSpec
 from reconciler.model import JsonValue
 
@@ -48,12 +52,16 @@ _COLLECTIONS: Mapping[str, tuple[KindSpec, ...]] = {
 
 @dataclass(frozen=True, slots=True)
 class Runtime:
-    """The emulator's moving parts behind one app: data, tokens and the fault injector."""
+    """The emulator's moving parts behind one app: data, tokens, the fault injector and the racer."""
 
     store: Store
     library: OfferLibrary
     tokens: Tokens
     faults: Faults
+    racer: Racer
+
+
+CONTROL_PATH = "/_emulator/control"
 
 
 def create_app(
@@ -61,11 +69,18 @@ def create_app(
     data_file: Path | None = None,
     *,
     clock: Callable[[], float] = time.time,
+    control: bool = False,
 ) -> Starlette:
-    """An emulator app; with `data_file` its data is journaled there and shared with other processes."""
+    """An emulator app; with `data_file` its data is journaled there and shared with other processes.
+
+    With `control`, `POST /_emulator/control` changes the fault settings and scripts write faults
+    of a served emulator while it runs (tests only; off by default).
+    """
     store = Store(data_file)
+    extra = [Route(CONTROL_PATH, _control, methods=["GET", "POST"])] if control else []
     app = Starlette(
         routes=[
+            *extra,
             Route(IMS_PATH, _token, methods=["POST"]),
             Route(BASE_PATH + "/{collection}", _data, methods=_METHODS),
             Route(BASE_PATH + "/{collection}/{object_id}", _data, methods=_METHODS),
@@ -74,7 +89,8 @@ def create_app(
         exception_handlers={HTTPException: _http_problem},
     )
     app.state.settings = settings or EmulatorSettings()
-    app.state.runtime = Runtime(store, OfferLibrary(store, clock), Tokens(clock), Faults(clock))
+    library = OfferLibrary(store, clock)
+    app.state.runtime = Runtime(store, library, Tokens(clock), Faults(clock), Racer(library))
     return app
 
 
@@ -94,6 +110,40 @@ async def _token(request: Request) -> Response:
         return JSONResponse(runtime.tokens.issue(settings, form))
     except Refused as refused:
         return refused.response()
+
+
+async def _control(request: Request) -> Response:
+    """Read (GET) or change (POST {"settings": {...}, "write_faults": [...]}) the fault settings."""
+    settings, runtime = _state(request)
+    if request.method == "POST":
+        try:
+            document = json.loads(await request.body() or b"{}")
+            changes = document.get("settings", {})
+            faults = [WriteFault(name) for name in document.get("write_faults", [])]
+            request.app.state.settings = dataclasses.replace(settings, **changes)
+        except (ValueError, TypeError, AttributeError, UsageError) as error:
+            return bad_request(f"not a control document: {error}").response()
+        runtime.faults.script(faults)
+    current: EmulatorSettings = request.app.state.settings
+    return JSONResponse(
+        {
+            "race_edits": runtime.racer.edits,
+            "write_faults": [fault.value for fault in runtime.faults.scripted],
+            "settings": {
+                name: getattr(current, name)
+                for name in (
+                    "latency_ms",
+                    "rate_limit",
+                    "error_rate",
+                    "drop_rate",
+                    "ignore_if_match",
+                    "race_list",
+                    "race_write",
+                    "seed",
+                )
+            },
+        }
+    )
 
 
 async def _data(request: Request) -> Response:
@@ -116,19 +166,60 @@ async def _answer(request: Request, settings: EmulatorSettings, runtime: Runtime
     if refusal is not None:
         return refusal.response()
     drop = runtime.faults.drop(settings)
-    if drop is Drop.BEFORE:
+    scripted = runtime.faults.next_write() if request.method in _WRITES else WriteFault.NONE
+    if scripted is WriteFault.FAIL:
+        return Problem(503, "injected-failure", "scripted failure: nothing was done").response()
+    if drop is Drop.BEFORE or scripted is WriteFault.DROP:
         await request.body()  # unread bytes would make the close a reset, not a short message
         return DroppedResponse.placeholder(request.method)
     try:
-        response = await _dispatch(request, settings, runtime.library, caller)
+        response = await _dispatch(request, settings, runtime, caller)
     except Problem as problem:
         response = problem.response()
+    if response.status_code < 300 and scripted is WriteFault.NO_ETAG_THEN_UI_EDIT:
+        object_id = request.path_params.get("object_id") or _receipt_id(response)
+        if object_id is not None:
+            runtime.racer.edit(settings, caller, _spec(request).kind, object_id)
+        scripted = WriteFault.NO_ETAG
+    if response.status_code < 300 and scripted is not WriteFault.NONE:
+        response = _scripted(response, scripted)
     return DroppedResponse(response) if drop is Drop.AFTER else response
 
 
+def _scripted(response: Response, fault: WriteFault) -> Response:
+    """A committed write's answer, spoiled as its scripted fault says."""
+    match fault:
+        case WriteFault.FAIL_AFTER:
+            return Problem(500, "injected-failure", "scripted failure after the write").response()
+        case WriteFault.DROP_AFTER:
+            return DroppedResponse(response)
+        case WriteFault.NO_ETAG:
+            body = json.loads(bytes(response.body)) if response.body else {}
+            if isinstance(body, dict):
+                body.pop("etag", None)
+            headers = {k: v for k, v in response.headers.items() if k.lower() not in _DERIVED}
+            return JSONResponse(body, response.status_code, headers=headers)
+        case _:
+            return response
+
+
+def _receipt_id(response: Response) -> str | None:
+    try:
+        body = json.loads(bytes(response.body))
+    except ValueError:
+        return None
+    found = body.get("id") if isinstance(body, dict) else None
+    return found if isinstance(found, str) else None
+
+
+_WRITES = frozenset({"POST", "PATCH", "DELETE", "PUT"})
+_DERIVED = frozenset({"etag", "content-length", "content-type"})
+
+
 async def _dispatch(
-    request: Request, settings: EmulatorSettings, library: OfferLibrary, caller: Caller
+    request: Request, settings: EmulatorSettings, runtime: Runtime, caller: Caller
 ) -> Response:
+    library, racer = runtime.library, runtime.racer
     method, params = request.method, request.path_params
     spec = _spec(request)
     object_id: str | None = params.get("object_id")
@@ -144,6 +235,7 @@ async def _dispatch(
         _require_json(request, _PATCH_TYPES if method == "PATCH" else frozenset({_JSON}))
     if method == "GET" and object_id is None:
         query = listing.parse_query(request.url.query)
+        racer.before_list(settings, caller, spec.kind)
         page = library.list(caller, spec.kind, query)
         body = {
             "results": page.results,
@@ -165,10 +257,12 @@ async def _dispatch(
     if_match = request.headers.get("if-match")
     if method == "PATCH":
         operations = await _body(request)
+        racer.before_write(settings, caller, spec.kind, str(object_id))
         record = library.patch(caller, spec.kind, str(object_id), operations, if_match, settings)
         if settings.sparse_receipts:
             return JSONResponse({"etag": str(record.etag)})
         return JSONResponse(record.receipt(caller.partition), headers=_etag(record))
+    racer.before_write(settings, caller, spec.kind, str(object_id))
     library.delete(caller, spec.kind, str(object_id), if_match, settings)
     return Response(status_code=200)
 

@@ -1,6 +1,8 @@
-"""Fault injection on data calls: rate limiting, injected 5xx, and dropped connections.
+"""Fault injection on data calls: rate limiting, injected 5xx, dropped connections, scripted faults.
 
-Draws come from one RNG seeded by `EmulatorSettings.seed`, so a run is reproducible.
+Draws come from one RNG seeded by `EmulatorSettings.seed`, so a run is reproducible. Scripted
+write faults are exact instead: each of the next writes (POST, PATCH, DELETE) takes the next
+fault of the script, so a test says precisely which answer is lost and when.
 A dropped connection is a response that declares a longer `Content-Length` than the body it
 sends and then ends: uvicorn cannot finish the message and aborts the connection, so an HTTP
 client sees a protocol error; an in-process (ASGI transport) caller sees a truncated body.
@@ -8,11 +10,12 @@ client sees a protocol error; an in-process (ASGI transport) caller sees a trunc
 
 from __future__ import annotations
 
+import collections
 import enum
 import logging
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -31,6 +34,26 @@ class Drop(enum.Enum):
     AFTER = "after committing"
 
 
+class WriteFault(enum.Enum):
+    """What happens to one scripted write."""
+
+    FAIL = "fail"
+    """503 before processing: nothing is written."""
+    FAIL_AFTER = "fail-after"
+    """The write is committed, then answered 500 (a gateway that lost the backend's answer)."""
+    DROP = "drop"
+    """The connection drops before processing: nothing is written."""
+    DROP_AFTER = "drop-after"
+    """The write is committed, then the connection drops: the answer is lost."""
+    NO_ETAG = "no-etag"
+    """The write is committed and answered with a receipt that carries no etag."""
+    NO_ETAG_THEN_UI_EDIT = "no-etag-then-ui-edit"
+    """As no-etag, and a UI edit (the racer's) lands on the object before the answer is sent,
+    so a read-back after it shows someone else's edit."""
+    NONE = "none"
+    """Nothing happens to this write (lets a script skip one)."""
+
+
 class ConnectionDropped(Exception):
     """Raised under a real server once the truncated response has been sent (see QuietDrops)."""
 
@@ -43,6 +66,20 @@ class Faults:
         self._seed: int | None = None
         self._rng: random.Random | None = None
         self._buckets: dict[str, tuple[float, float]] = {}
+        self._script: collections.deque[WriteFault] = collections.deque()
+
+    def script(self, faults: Iterable[WriteFault]) -> None:
+        """Queue faults for the next writes, one each, in the order they arrive."""
+        self._script.extend(faults)
+
+    @property
+    def scripted(self) -> tuple[WriteFault, ...]:
+        """The faults still queued."""
+        return tuple(self._script)
+
+    def next_write(self) -> WriteFault:
+        """The fault for a write arriving now (NONE when the script is empty)."""
+        return self._script.popleft() if self._script else WriteFault.NONE
 
     def refusal(self, settings: EmulatorSettings, client_id: str) -> Problem | None:
         """429 over the rate limit, else an injected 5xx at error_rate, else None."""

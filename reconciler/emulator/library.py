@@ -125,7 +125,9 @@ class OfferLibrary:
                     "remove those references first",
                     "still-referenced",
                 )
-            self.store.remove(caller.partition, old)
+            self.store.remove(
+                caller.partition, old, client_id=caller.client_id, at=timestamp(self.clock())
+            )
 
     def _find(self, caller: Caller, kind: Kind, object_id: str) -> Record:
         record = self.store.get(caller.partition, object_id)

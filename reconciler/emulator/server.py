@@ -20,10 +20,12 @@ def serve(
     port: int = 8080,
     data_file: Path | None = None,
     settings: EmulatorSettings | None = None,
+    *,
+    control: bool = False,
 ) -> None:
     """Serve until interrupted (SIGINT/SIGTERM shut down gracefully)."""
     try:
-        app = create_app(settings, data_file)
+        app = create_app(settings, data_file, control=control)
     except OSError as error:
         raise UsageError(
             f"{data_file}: cannot use it as the emulator's data file: {error.strerror}"

@@ -32,6 +32,9 @@ DEFAULT_LIMITS: Mapping[str, int] = MappingProxyType(
 DEFAULT_TOKEN_TTL = 86_399
 """Seconds an IMS access token lives, as Adobe's OAuth server-to-server answer says."""
 
+DEFAULT_RACE_CLIENT_ID = "ui-racer"
+"""Who race edits are attributed to (`lastModifiedByClientId`), unless `race_client_id` says."""
+
 
 # Not slots=True: tests derive variants with `type(s)(**{**s.__dict__, ...})` as well as `replace`.
 @dataclass(frozen=True)
@@ -51,6 +54,11 @@ class EmulatorSettings:
         (metadata flags on placements, empty label lists, an empty capping constraint...).
     sparse_receipts: writes answer 200 (not 201) with a bare receipt: the id and the etag as a
         string, the variants Adobe's pages leave open.
+    race_list: share of list pages that first get a UI edit to a random object of their kind
+        in their sandbox (so the edit lands between the pages of a client's listing).
+    race_write: share of PATCH and DELETE calls whose target first gets a UI edit (so the
+        caller's etag is stale by the time its write is processed).
+    race_client_id: the client id race edits are made and attributed as.
     """
 
     latency_ms: float = 0.0
@@ -65,6 +73,9 @@ class EmulatorSettings:
     limits: Mapping[str, int] = field(default_factory=lambda: DEFAULT_LIMITS)
     server_defaults: bool = False
     sparse_receipts: bool = False
+    race_list: float = 0.0
+    race_write: float = 0.0
+    race_client_id: str = DEFAULT_RACE_CLIENT_ID
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.limits) - set(DEFAULT_LIMITS))
@@ -77,7 +88,7 @@ class EmulatorSettings:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise UsageError(f"emulator limits: {name} must be a whole number >= 0")
         object.__setattr__(self, "limits", MappingProxyType(limits))
-        for name in ("error_rate", "drop_rate"):
+        for name in ("error_rate", "drop_rate", "race_list", "race_write"):
             share = getattr(self, name)
             if not 0.0 <= share <= 1.0:
                 raise UsageError(f"emulator {name} must be between 0 and 1, not {share}")
@@ -87,5 +98,7 @@ class EmulatorSettings:
             raise UsageError("emulator rate_limit must be > 0 requests per second (or unset)")
         if self.token_ttl < 1:
             raise UsageError("emulator token_ttl must be at least 1 second")
+        if not self.race_client_id.strip():
+            raise UsageError("emulator race_client_id must not be blank")
         if (self.client_id is None) != (self.client_secret is None):
             raise UsageError("emulator: pin both client_id and client_secret, or neither")

@@ -8,6 +8,7 @@ Reads call `refresh()` to pick up other processes' writes without taking the loc
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,8 +97,17 @@ class Store:
         self._commit({"op": "create" if created else "patch", **_where(partition)}, record)
         self._put(partition, record)
 
-    def remove(self, partition: Partition, record: Record) -> None:
-        entry = {"op": "delete", **_where(partition), "kind": record.kind.value, "id": record.id}
+    def remove(self, partition: Partition, record: Record, *, client_id: str, at: str) -> None:
+        """Delete; the journal line says who deleted which revision when, for revision histories."""
+        entry: JsonObject = {
+            "op": "delete",
+            **_where(partition),
+            "kind": record.kind.value,
+            "id": record.id,
+            "etag": record.etag,
+            "deleted": at,
+            "deletedByClientId": client_id,
+        }
         self._commit(entry, None)
         self._remove(partition, record.id)
 
@@ -130,26 +140,16 @@ class Store:
 
     def _replay(self) -> int:
         assert self._journal is not None
-        batch = self._journal.read_new()
+        batch = self._journal.read_new(_decode)
         if batch.reset:
             self._sandboxes.clear()
             self._epoch += 1
-        for entry in batch.entries:
-            self._apply(entry)
+        for change in batch.entries:
+            if change.record is not None:
+                self._put(change.partition, change.record)
+            else:
+                self._remove(change.partition, change.object_id)
         return batch.lines
-
-    def _apply(self, entry: JsonObject) -> None:
-        org, name, op = entry.get("org"), entry.get("sandbox"), entry.get("op")
-        if not isinstance(org, str) or not isinstance(name, str):
-            return
-        partition = (org, name)
-        try:
-            if op in ("create", "patch") and isinstance(entry.get("object"), dict):
-                self._put(partition, Record.from_json(entry["object"]))  # type: ignore[arg-type]
-            elif op == "delete":
-                self._remove(partition, str(entry["id"]))
-        except (KeyError, ValueError, TypeError):
-            return  # not an entry this version understands: skip it like a corrupt line
 
     def _put(self, partition: Partition, record: Record) -> None:
         sandbox = self._sandboxes.setdefault(partition, _Sandbox())
@@ -185,6 +185,37 @@ class Store:
                 holders.discard(record.id)
                 if not holders:
                     del sandbox.referrers[str(reference.value)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Change:
+    """One journal entry, understood: the record a create or patch stored, or a deleted id."""
+
+    partition: Partition
+    object_id: str
+    record: Record | None
+
+
+def _decode(entry: JsonObject) -> _Change:
+    """The change a journal entry records; ValueError (its reason) for one this version cannot read."""
+    org, name, op = entry.get("org"), entry.get("sandbox"), entry.get("op")
+    if not isinstance(org, str) or not isinstance(name, str):
+        raise ValueError("no org and sandbox")
+    if op in ("create", "patch"):
+        stored = entry.get("object")
+        if not isinstance(stored, dict):
+            raise ValueError(f"a {op} without its object")
+        try:
+            record = Record.from_json(stored)
+        except (KeyError, ValueError, TypeError):
+            raise ValueError(f"the object of a {op} is not a stored object") from None
+        return _Change((org, name), record.id, record)
+    if op == "delete":
+        object_id = entry.get("id")
+        if not isinstance(object_id, str):
+            raise ValueError("a delete without an id")
+        return _Change((org, name), object_id, None)
+    raise ValueError(f"unknown op {json.dumps(op)}")
 
 
 def _where(partition: Partition) -> JsonObject:
