@@ -1,7 +1,9 @@
-"""Pure JSON diffing: strict JSON equality and minimal, proven RFC 6902 patches.
+"""Pure JSON diffing: strict JSON equality and small, proven, bounded RFC 6902 edits.
 
-`json_patch(before, after)` gives the add/replace/remove operations (the ones the Offer Library
-documents) that turn `before` into `after`, and proves them by applying them before returning.
+`edit(before, after)` gives the add/replace/remove operations (the ones the Offer Library
+documents) that turn `before` into `after`, each with where it acts in `before` and the value it
+replaces or removes; `json_patch` is the same as plain RFC 6902 JSON. Every edit is proven by
+applying it before it is returned.
 
 This is the module where deepdiff may live, yet patches are not built from it (reference:
 performance-notes §1.3). Its reports describe differences; they are not edit scripts. Lists of
@@ -16,16 +18,18 @@ independent oracle instead.
 
 from __future__ import annotations
 
+import difflib
 import enum
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TypeAlias, assert_never, cast
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal, TypeAlias, assert_never, cast
 
 import jsonpatch
 
 from reconciler.errors import PatchBug, ReconcilerError
-from reconciler.model import JsonObject, JsonValue
+from reconciler.model import JsonObject, JsonValue, Ref
 
 Operation: TypeAlias = dict[str, JsonValue]
 """One RFC 6902 operation as JSON: {"op": "add" | "replace" | "remove", "path": ..., "value": ...}."""
@@ -33,16 +37,66 @@ Operation: TypeAlias = dict[str, JsonValue]
 Document: TypeAlias = "JsonValue | Mapping[str, JsonValue]"
 """A JSON value as callers hold it: any Mapping (a ruamel CommentedMap, say) is an object."""
 
-OPERATIONS = frozenset({"add", "replace", "remove"})
-"""The only operations a patch may use."""
+Segments: TypeAlias = tuple[str | int, ...]
+"""A location as path segments: member names and array indices."""
 
-MAX_ALIGNMENT_CELLS = 200 * 200
-"""Beyond this many item pairs, arrays are paired by position instead of aligned optimally."""
+OPERATIONS = frozenset({"add", "replace", "remove"})
+"""The only operations an edit may use."""
+
+BLOCK_CELLS = 16 * 16
+"""Array items that differ are aligned optimally (each pair sized by its own edit) only while a
+block of them is at most this many pairs; larger blocks are paired by position."""
+
+BUDGET_CELLS = 1_024
+"""Optimal alignment of all blocks of one document together sizes at most this many item pairs;
+after that every block is paired by position. This bounds the work on any pair of documents
+(Adobe's guardrails allow, for example, 30 criteria per decision and 500 offers per collection)."""
 
 _BYTE = 1 << 16  # cost = bytes * _BYTE + operations: ints that compare as (bytes, operations)
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _BAD_ESCAPE = re.compile(r"~(?![01])")
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+
+
+def _plain_ref(value: object) -> object:
+    if isinstance(value, Ref):
+        return value.to_json()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+_encode = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), check_circular=False, default=_plain_ref
+).encode
+_canonical = json.JSONEncoder(
+    ensure_ascii=False,
+    separators=(",", ":"),
+    sort_keys=True,
+    check_circular=False,
+    default=lambda v: {"\x00ref": _plain_ref(v)},
+).encode
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One operation of an edit, and where it acts in the document it applies to.
+
+    `path` is the RFC 6902 path as sent: array indices count the operations before it.
+    `origin` is the same place in `before`: the member or item replaced or removed, or for an
+    add, the member added or the index of the item it is inserted before. `old` is the value
+    replaced or removed (None for add). `into_list` tells an array insertion from a new member.
+    """
+
+    op: Literal["add", "replace", "remove"]
+    path: str
+    value: JsonValue
+    old: JsonValue
+    origin: Segments
+    into_list: bool = False
+
+    def to_json(self) -> Operation:
+        out: Operation = {"op": self.op, "path": self.path}
+        if self.op != "remove":
+            out["value"] = self.value
+        return out
 
 
 def json_equal(a: Document, b: Document) -> bool:
@@ -53,41 +107,42 @@ def json_equal(a: Document, b: Document) -> bool:
 
 
 def json_patch(before: Document, after: Document) -> list[Operation]:
-    """The smallest add/replace/remove patch turning before into after, proven before returned.
+    """A small add/replace/remove patch turning before into after, proven before returned."""
+    return [step.to_json() for step in edit(before, after)]
 
-    Smallest means fewest bytes as compact UTF-8 JSON, then fewest operations, so a patch says
+
+def edit(before: Document, after: Document) -> list[Step]:
+    """The operations turning before into after, each with its origin and old value.
+
+    Small means fewest bytes as compact UTF-8 JSON, then fewest operations, so a patch says
     only what changed: object members missing from `after` are removed, new ones added, and
     each member that differs is either replaced or edited inside, whichever is smaller. A
-    change deep inside a list item is one operation at that path; array items are aligned by a
-    Levenshtein table (common ends trimmed first) whose substitution cost is the size of the
-    item's own patch and whose indices run as the patch applies, so inserting an item in front
-    is one `add` at index 0; above MAX_ALIGNMENT_CELLS item pairs, items are paired by position.
-    The document itself is replaced (path "") only when before and after are not both objects
-    or both arrays.
+    change deep inside a list item is one operation at that path. Array items are aligned in
+    three passes: equal ends are set aside; equal items in the middle are matched (difflib's
+    matching blocks on canonical JSON); each block of items that differ is aligned by a
+    Levenshtein table whose substitution cost is the size of the pair's own edit, while the
+    block has at most BLOCK_CELLS pairs and the document's BUDGET_CELLS are not spent, and
+    paired by position otherwise. So inserting an item in front is one `add` at index 0, and
+    the work on any pair of documents is bounded. The document itself is replaced (path "")
+    only when before and after are not both objects or both arrays.
 
-    Two more candidates are sized, and the smallest patch wins, ties going to ours:
-    `jsonpatch.make_patch(before, after)` when it uses only add/replace/remove and round-trips,
-    and replacing every top-level member that differs. So the result is never more bytes than
-    either; it may have more operations than a whole-field replacement when several small
-    operations are fewer bytes than one large one.
-
-    Equal documents cost one `json_equal` (about 15 µs for an offer). Every other patch is
+    Equal documents cost one `json_equal` (about 15 µs for an offer). Every other edit is
     applied to `before` with jsonpatch and compared to `after` (`prove`): PatchBug if it does
-    not reproduce `after`, so an unproven patch is never returned.
+    not reproduce `after`, so an unproven edit is never returned.
     """
     if json_equal(before, after):
         return []
     old, new = _plain(before), _plain(after)
-    best = min(_candidates(old, new), key=_rank)
-    prove(old, best, new)
-    return best
+    steps = _Differ().document(old, new)
+    prove(old, [step.to_json() for step in steps], new)
+    return steps
 
 
 def prove(before: Document, patch: Sequence[Mapping[str, JsonValue]], after: Document) -> None:
     """Raise PatchBug unless applying patch to before gives after under strict JSON equality."""
     result = apply(before, patch)
     if not json_equal(result, after):
-        first = _patch(_plain(result), _plain(after))[0]["path"]
+        first = _Differ().document(_plain(result), _plain(after))[0].path
         raise PatchBug(
             f"a generated patch of {len(patch)} operations gives a different document "
             f"(first difference at {first!r}): a bug in reconciler, nothing was sent"
@@ -111,10 +166,12 @@ def patch_size(patch: Sequence[Mapping[str, JsonValue]]) -> tuple[int, int]:
     return len(patch), len(_encode([dict(op) for op in patch]).encode())
 
 
-def _rank(patch: Sequence[Mapping[str, JsonValue]]) -> tuple[int, int]:
-    """Patches are ranked by bytes, then operations: precise operations on what changed."""
-    operations, size = patch_size(patch)
-    return size, operations
+def encode(value: Document) -> str:
+    """Compact JSON text of a value (references as {"ref": key})."""
+    return _encode(value)
+
+
+# --- pointers ------------------------------------------------------------------------------
 
 
 def pointer(segments: Iterable[str | int]) -> str:
@@ -129,13 +186,13 @@ def parse_pointer(text: str) -> tuple[str, ...]:
     return tuple(s.replace("~1", "/").replace("~0", "~") for s in text.split("/")[1:])
 
 
-def lookup(doc: Document, path: str) -> tuple[bool, JsonValue]:
-    """(True, value) at a JSON Pointer, or (False, None) when nothing is there."""
+def lookup(doc: Document, path: str | Segments) -> tuple[bool, JsonValue]:
+    """(True, value) at a JSON Pointer (or segments), or (False, None) when nothing is there."""
     node: object = doc
-    for segment in parse_pointer(path):
+    for segment in parse_pointer(path) if isinstance(path, str) else path:
         if isinstance(node, Mapping) and segment in node:
             node = node[segment]
-        elif isinstance(node, list) and (index := _index(segment, len(node))) is not None:
+        elif isinstance(node, list) and (index := _index(str(segment), len(node))) is not None:
             node = node[index]
         else:
             return False, None
@@ -152,6 +209,14 @@ def put(doc: JsonObject, path: str, value: JsonValue) -> JsonObject:
 def drop(doc: JsonObject, path: str) -> JsonObject:
     """doc without whatever is at path (doc itself when nothing is), copied along the path."""
     return cast("JsonObject", _drop(doc, parse_pointer(path)))
+
+
+def copy_field(target: JsonObject, source: Mapping[str, JsonValue], path: str) -> JsonObject:
+    """target with the field at path made equal to source's (removed where source has none)."""
+    present, value = lookup(source, path)
+    if present:
+        return put(target, path, value)
+    return drop(target, path)
 
 
 # --- equality ----------------------------------------------------------------------------
@@ -184,7 +249,7 @@ def _same_kinds(a: object, b: object) -> bool:
 
 
 def _plain(value: Document) -> JsonValue:
-    """A fresh copy made of dicts and lists, so patches share nothing with the caller's data."""
+    """A fresh copy made of dicts and lists, so edits share nothing with the caller's data."""
     if isinstance(value, Mapping):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -192,165 +257,232 @@ def _plain(value: Document) -> JsonValue:
     return value
 
 
-# --- patches -----------------------------------------------------------------------------
+def item_key(value: JsonValue) -> tuple[str, object]:
+    """A hashable key equal for equal JSON (True and 1 apart) used to match array items."""
+    kind = type(value)
+    if kind is str:
+        return ("s", value)
+    if kind is bool:
+        return ("b", value)
+    if kind is int or kind is float:
+        return ("n", value)
+    if value is None:
+        return ("z", None)
+    if isinstance(value, Ref):
+        return ("r", value.key)
+    return ("j", _canonical(value))
 
 
-def _candidates(old: JsonValue, new: JsonValue) -> Iterator[list[Operation]]:
-    yield _patch(old, new)
-    made = _jsonpatch_patch(old, new)
-    if made is not None:
-        yield made
-    if isinstance(old, dict) and isinstance(new, dict):
-        yield _members(old, new, "", whole=True)
+# --- the differ ----------------------------------------------------------------------------
 
 
-def _patch(old: JsonValue, new: JsonValue) -> list[Operation]:
-    """Ours, for documents that differ."""
-    if isinstance(old, dict) and isinstance(new, dict):
-        return _members(old, new, "", whole=False)
-    if isinstance(old, list) and isinstance(new, list):
-        return _items(old, new, "")
-    return [{"op": "replace", "path": "", "value": new}]
-
-
-def _jsonpatch_patch(old: JsonValue, new: JsonValue) -> list[Operation] | None:
-    """jsonpatch's patch, when it uses only our operations and reproduces new."""
-    made: list[Operation] = jsonpatch.make_patch(old, new).patch
-    if any(op["op"] not in OPERATIONS for op in made):
-        return None  # move and copy are not operations the Offer Library documents
-    try:
-        prove(old, made, new)
-    except PatchBug:
-        return None  # jsonpatch has a history of invalid patches (performance-notes §2.1)
-    return made
-
-
-def _members(old: JsonObject, new: JsonObject, path: str, *, whole: bool) -> list[Operation]:
-    """Members removed, added, and the ones that differ edited (whole=True: replaced outright)."""
-    ops: list[Operation] = []
-    for key in sorted(old.keys() | new.keys()):
-        here = f"{path}/{_escape(key)}"
-        if key not in new:
-            ops.append({"op": "remove", "path": here})
-        elif key not in old:
-            ops.append({"op": "add", "path": here, "value": new[key]})
-        elif not json_equal(old[key], new[key]):
-            if whole:
-                ops.append({"op": "replace", "path": here, "value": new[key]})
-            else:
-                ops.extend(_edit(old[key], new[key], here)[0])
-    return ops
-
-
-def _edit(old: JsonValue, new: JsonValue, path: str) -> tuple[list[Operation], int]:
-    """The cheapest operations at or below path turning old (!= new) into new, and their cost.
-
-    Either one replace of the value at path, or the operations inside it (members edited,
-    array items aligned), whichever costs less: fewer bytes, then fewer operations.
-    """
-    replace: list[Operation] = [{"op": "replace", "path": path, "value": new}]
-    best = (replace, _cost(replace))
-    inner: list[Operation] | None = None
-    if isinstance(old, dict) and isinstance(new, dict):
-        inner = _members(old, new, path, whole=False)
-    elif isinstance(old, list) and isinstance(new, list):
-        inner = _items(old, new, path)
-    if inner is not None:
-        cost = _cost(inner)
-        if cost <= best[1]:  # ties go to the deeper, more precise operations
-            best = (inner, cost)
-    return best
-
-
-class _Step(enum.Enum):
-    KEEP = "keep"  # the old item becomes the new one (patched when they differ)
+class _Align(enum.Enum):
+    KEEP = "keep"  # the old item becomes the new one (edited inside when they differ)
     DELETE = "delete"
     INSERT = "insert"
 
 
-def _items(old: list[JsonValue], new: list[JsonValue], path: str) -> list[Operation]:
-    """Operations turning the array old into new: ends trimmed, the middle aligned."""
-    start, old_end, new_end = _trim(old, new)
-    a, b = old[start:old_end], new[start:new_end]
-    edits: dict[tuple[int, int], list[Operation]] = {}
-    if len(a) * len(b) <= MAX_ALIGNMENT_CELLS:
-        steps = _align(a, b, path, start, edits)
-    else:
-        paired = min(len(a), len(b))
-        steps = [(_Step.KEEP, i, i) for i in range(paired)]
-        steps += [(_Step.DELETE, i, paired) for i in range(paired, len(a))]
-        steps += [(_Step.INSERT, len(a), j) for j in range(paired, len(b))]
-    ops: list[Operation] = []
-    # j counts the new items already in place, so the item at hand sits at index start + j.
-    for step, i, j in steps:
-        here = f"{path}/{start + j}"
-        match step:
-            case _Step.KEEP:
-                if (i, j) in edits:
-                    ops.extend(edits[i, j])
-                elif not json_equal(a[i], b[j]):
-                    ops.extend(_edit(a[i], b[j], here)[0])
-            case _Step.DELETE:
-                ops.append({"op": "remove", "path": here})
-            case _Step.INSERT:
-                ops.append({"op": "add", "path": here, "value": b[j]})
-            case _:
-                assert_never(step)
-    return ops
+_Pairs: TypeAlias = list[tuple[_Align, int, int]]
 
 
-def _align(
-    a: list[JsonValue],
-    b: list[JsonValue],
-    path: str,
-    start: int,
-    edits: dict[tuple[int, int], list[Operation]],
-) -> list[tuple[_Step, int, int]]:
-    """Cheapest steps from a to b (a Levenshtein table); fills edits with the KEEP patches used."""
-    # An index's digits add exactly their count to the bytes of an operation at path/<index>.
-    remove = _cost([{"op": "remove", "path": f"{path}/"}])
-    adds = [_cost([{"op": "add", "path": f"{path}/", "value": item}]) for item in b]
+class _Differ:
+    """One document's diff: the alignment budget it has left is shared by all its arrays."""
 
-    def digits(j: int) -> int:
-        return len(str(start + j)) * _BYTE
+    def __init__(self) -> None:
+        self.budget = BUDGET_CELLS
 
-    def keep(i: int, j: int) -> int:
-        if json_equal(a[i], b[j]):
-            return 0
-        edits[i, j], cost = _edit(a[i], b[j], f"{path}/{start + j}")
-        return cost
+    def document(self, old: JsonValue, new: JsonValue) -> list[Step]:
+        if isinstance(old, dict) and isinstance(new, dict):
+            return self._members(old, new, "", ())
+        if isinstance(old, list) and isinstance(new, list):
+            return self._items(old, new, "", ())
+        return [Step("replace", "", new, old, ())]
 
-    n, m = len(a), len(b)
-    cost = [[0] * (m + 1) for _ in range(n + 1)]
-    came = [[_Step.KEEP] * (m + 1) for _ in range(n + 1)]
-    for j in range(1, m + 1):
-        cost[0][j], came[0][j] = cost[0][j - 1] + digits(j - 1) + adds[j - 1], _Step.INSERT
-    for i in range(1, n + 1):
-        cost[i][0], came[i][0] = cost[i - 1][0] + digits(0) + remove, _Step.DELETE
-        for j in range(1, m + 1):
-            best, how = cost[i - 1][j - 1] + keep(i - 1, j - 1), _Step.KEEP
-            if (delete := cost[i - 1][j] + digits(j) + remove) < best:
-                best, how = delete, _Step.DELETE
-            if (insert := cost[i][j - 1] + digits(j - 1) + adds[j - 1]) < best:
-                best, how = insert, _Step.INSERT
-            cost[i][j], came[i][j] = best, how
-    steps: list[tuple[_Step, int, int]] = []
-    i, j = n, m
-    while i or j:
-        how = came[i][j]
-        match how:
-            case _Step.KEEP:
-                i, j = i - 1, j - 1
-                steps.append((how, i, j))
-            case _Step.DELETE:
-                i -= 1
-                steps.append((how, i, j))
-            case _Step.INSERT:
-                j -= 1
-                steps.append((how, i, j))
-            case _:
-                assert_never(how)
-    return steps[::-1]
+    def _members(self, old: JsonObject, new: JsonObject, path: str, at: Segments) -> list[Step]:
+        """Members removed, added, and the ones that differ edited."""
+        steps: list[Step] = []
+        for key in sorted(old.keys() | new.keys()):
+            here, origin = f"{path}/{_escape(key)}", (*at, key)
+            if key not in new:
+                steps.append(Step("remove", here, None, old[key], origin))
+            elif key not in old:
+                steps.append(Step("add", here, new[key], None, origin))
+            elif not json_equal(old[key], new[key]):
+                steps.extend(self._edit(old[key], new[key], here, origin)[0])
+        return steps
+
+    def _edit(
+        self, old: JsonValue, new: JsonValue, path: str, at: Segments
+    ) -> tuple[list[Step], int]:
+        """The cheapest steps at or below path turning old (!= new) into new, and their cost.
+
+        Either one replace of the value at path, or the steps inside it (members edited,
+        array items aligned), whichever costs less: fewer bytes, then fewer operations.
+        """
+        replace = [Step("replace", path, new, old, at)]
+        best = (replace, _cost(replace))
+        inner: list[Step] | None = None
+        if isinstance(old, dict) and isinstance(new, dict):
+            inner = self._members(old, new, path, at)
+        elif isinstance(old, list) and isinstance(new, list):
+            inner = self._items(old, new, path, at)
+        if inner is not None:
+            cost = _cost(inner)
+            if cost <= best[1]:  # ties go to the deeper, more precise operations
+                best = (inner, cost)
+        return best
+
+    def _items(
+        self, old: list[JsonValue], new: list[JsonValue], path: str, at: Segments
+    ) -> list[Step]:
+        """Steps turning the array old into new: ends trimmed, equal items matched, the rest
+        aligned by cost (bounded) or by position."""
+        start, old_end, new_end = _trim(old, new)
+        a, b = old[start:old_end], new[start:new_end]
+        pairs: _Pairs = []
+        edits: dict[tuple[int, int], list[Step]] = {}
+        matcher = difflib.SequenceMatcher(
+            None, [item_key(x) for x in a], [item_key(x) for x in b], autojunk=False
+        )
+        deleted = inserted = 0  # items removed in one place, items inserted in another
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                pairs += [(_Align.KEEP, i1 + k, j1 + k) for k in range(i2 - i1)]
+            elif tag == "delete":
+                pairs += [(_Align.DELETE, i, j1) for i in range(i1, i2)]
+                deleted += i2 - i1
+            elif tag == "insert":
+                pairs += [(_Align.INSERT, i1, j) for j in range(j1, j2)]
+                inserted += j2 - j1
+            else:
+                pairs += self._block(a, b, (i1, i2, j1, j2), path, start, at, edits)
+        steps = self._steps(a, b, pairs, edits, path, start, at)
+        if deleted and inserted:
+            # Items both removed and inserted elsewhere (a reversal, say): editing the items in
+            # place may be smaller than keeping the few that match. Both are sized (pair edits
+            # already made are reused); the positional pairing is linear in the items.
+            block = (0, len(a), 0, len(b))
+            positional = self._steps(
+                a,
+                b,
+                self._block(a, b, block, path, start, at, edits, by_position=True),
+                edits,
+                path,
+                start,
+                at,
+            )
+            if _cost(positional) < _cost(steps):
+                return positional
+        return steps
+
+    def _steps(
+        self,
+        a: list[JsonValue],
+        b: list[JsonValue],
+        pairs: _Pairs,
+        edits: dict[tuple[int, int], list[Step]],
+        path: str,
+        start: int,
+        at: Segments,
+    ) -> list[Step]:
+        steps: list[Step] = []
+        # j counts the new items already in place, so the item at hand sits at index start + j.
+        for how, i, j in pairs:
+            here, origin = f"{path}/{start + j}", (*at, start + i)
+            match how:
+                case _Align.KEEP:
+                    if (i, j) in edits:
+                        steps.extend(edits[i, j])
+                    elif not json_equal(a[i], b[j]):
+                        edits[i, j] = self._edit(a[i], b[j], here, origin)[0]
+                        steps.extend(edits[i, j])
+                case _Align.DELETE:
+                    steps.append(Step("remove", here, None, a[i], origin))
+                case _Align.INSERT:
+                    steps.append(Step("add", here, b[j], None, origin, into_list=True))
+                case _:
+                    assert_never(how)
+        return steps
+
+    def _block(
+        self,
+        a: list[JsonValue],
+        b: list[JsonValue],
+        block: tuple[int, int, int, int],
+        path: str,
+        start: int,
+        at: Segments,
+        edits: dict[tuple[int, int], list[Step]],
+        *,
+        by_position: bool = False,
+    ) -> _Pairs:
+        """Pairs for a block of items that all differ: by cost while affordable, else by position."""
+        i1, i2, j1, j2 = block
+        cells = (i2 - i1) * (j2 - j1)
+        if by_position or cells > BLOCK_CELLS or cells > self.budget:
+            paired = min(i2 - i1, j2 - j1)
+            out: _Pairs = [(_Align.KEEP, i1 + k, j1 + k) for k in range(paired)]
+            out += [(_Align.DELETE, i, j1 + paired) for i in range(i1 + paired, i2)]
+            out += [(_Align.INSERT, i2, j) for j in range(j1 + paired, j2)]
+            return out
+        self.budget -= cells
+        return self._align(a, b, block, path, start, at, edits)
+
+    def _align(
+        self,
+        a: list[JsonValue],
+        b: list[JsonValue],
+        block: tuple[int, int, int, int],
+        path: str,
+        start: int,
+        at: Segments,
+        edits: dict[tuple[int, int], list[Step]],
+    ) -> _Pairs:
+        """Cheapest steps for a block (a Levenshtein table); fills edits with the KEEP steps used."""
+        i1, i2, j1, j2 = block
+        # An index's digits add exactly their count to the bytes of an operation at path/<index>.
+        remove = _cost([Step("remove", f"{path}/", None, None, ())])
+        adds = [_cost([Step("add", f"{path}/", b[j], None, ())]) for j in range(j1, j2)]
+
+        def digits(j: int) -> int:
+            return len(str(start + j)) * _BYTE
+
+        def keep(i: int, j: int) -> int:
+            if (i, j) not in edits:
+                here, origin = f"{path}/{start + j}", (*at, start + i)
+                edits[i, j] = self._edit(a[i], b[j], here, origin)[0]
+            return _cost(edits[i, j])
+
+        n, m = i2 - i1, j2 - j1
+        cost = [[0] * (m + 1) for _ in range(n + 1)]
+        came = [[_Align.KEEP] * (m + 1) for _ in range(n + 1)]
+        for y in range(1, m + 1):
+            cost[0][y] = cost[0][y - 1] + digits(j1 + y - 1) + adds[y - 1]
+            came[0][y] = _Align.INSERT
+        for x in range(1, n + 1):
+            cost[x][0], came[x][0] = cost[x - 1][0] + digits(j1) + remove, _Align.DELETE
+            for y in range(1, m + 1):
+                best, how = cost[x - 1][y - 1] + keep(i1 + x - 1, j1 + y - 1), _Align.KEEP
+                if (delete := cost[x - 1][y] + digits(j1 + y) + remove) < best:
+                    best, how = delete, _Align.DELETE
+                if (insert := cost[x][y - 1] + digits(j1 + y - 1) + adds[y - 1]) < best:
+                    best, how = insert, _Align.INSERT
+                cost[x][y], came[x][y] = best, how
+        out: _Pairs = []
+        x, y = n, m
+        while x or y:
+            how = came[x][y]
+            match how:
+                case _Align.KEEP:
+                    x, y = x - 1, y - 1
+                case _Align.DELETE:
+                    x -= 1
+                case _Align.INSERT:
+                    y -= 1
+                case _:
+                    assert_never(how)
+            out.append((how, i1 + x, j1 + y))
+        return out[::-1]
 
 
 def _trim(old: list[JsonValue], new: list[JsonValue]) -> tuple[int, int, int]:
@@ -365,10 +497,10 @@ def _trim(old: list[JsonValue], new: list[JsonValue]) -> tuple[int, int, int]:
     return start, len(old) - end, len(new) - end
 
 
-def _cost(ops: Sequence[Operation]) -> int:
+def _cost(steps: Sequence[Step]) -> int:
     """Bytes of the operations as compact JSON, then their count: one int that orders both."""
-    size = sum(len(_encode(op).encode()) + 1 for op in ops)  # +1: the comma between operations
-    return size * _BYTE + len(ops)
+    size = sum(len(_encode(step.to_json()).encode()) + 1 for step in steps)  # +1: the comma
+    return size * _BYTE + len(steps)
 
 
 # --- pointers ----------------------------------------------------------------------------

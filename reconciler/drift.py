@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from reconciler import diff
-from reconciler.live import Live, attribution, copy_field, name_of, payload
+from reconciler.live import Live, attribution, name_of, payload
 from reconciler.model import (
     Drift,
     DriftStatus,
@@ -56,7 +56,7 @@ def drift(
             was_present, was = diff.lookup(entry.applied, pointer)
             if present != was_present or (present and not diff.json_equal(value, was)):
                 hidden.append(Ignored(key, entry.kind, pointer, was, value, present))
-            observed = copy_field(observed, entry.applied, pointer)
+            observed = diff.copy_field(observed, entry.applied, pointer)
         fields = tuple(
             _field_drift(op, entry.applied) for op in diff.json_patch(dict(entry.applied), observed)
         )

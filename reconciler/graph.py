@@ -7,14 +7,46 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from reconciler import kinds
-from reconciler.model import JsonValue, Key, Kind
+from reconciler.model import JsonValue, Key, Kind, Ref
 
 
 def ref_key(value: JsonValue) -> Key | None:
-    """The key a `{ref: key}` reference names, or None for a literal id."""
-    if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("ref"), str):
-        return Key(value["ref"])  # type: ignore[arg-type]
-    return None
+    """The key a reference names, or None for a literal id (or anything else)."""
+    return value.key if isinstance(value, Ref) else None
+
+
+def typed(kind: Kind, body: Mapping[str, JsonValue]) -> dict[str, JsonValue]:
+    """A copy of body where each `{ref: key}` mapping at one of the kind's reference fields is a
+    Ref. Such a mapping anywhere else stays plain data (and is sent as it is)."""
+
+    def to_ref(value: JsonValue) -> JsonValue:
+        if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("ref"), str):
+            return Ref(Key(str(value["ref"])))
+        return value
+
+    return _substitute(kind, body, to_ref)
+
+
+def resolve_refs(value: JsonValue, ids: Mapping[Key, str]) -> tuple[JsonValue, frozenset[Key]]:
+    """value with every Ref replaced by its id, and the keys whose ids are not known yet.
+
+    Refs exist only at reference fields (see `typed`), so this resolves exactly those.
+    """
+    missing: set[Key] = set()
+
+    def walk(node: JsonValue) -> JsonValue:
+        if isinstance(node, Ref):
+            if node.key in ids:
+                return ids[node.key]
+            missing.add(node.key)
+            return node
+        if isinstance(node, dict):
+            return {name: walk(item) for name, item in node.items()}
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        return node
+
+    return walk(value), frozenset(missing)
 
 
 def dependencies(kind: Kind, body: Mapping[str, JsonValue]) -> frozenset[Key]:
@@ -69,7 +101,7 @@ def unresolve(
 
     def to_ref(value: JsonValue) -> JsonValue:
         if isinstance(value, str) and value in keys:
-            return {"ref": keys[value]}
+            return Ref(keys[value])
         return value
 
     return _substitute(kind, body, to_ref)

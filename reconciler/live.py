@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from reconciler import diff, kinds
+from reconciler import kinds
 from reconciler.model import Attribution, JsonObject, JsonValue, Kind
 
 
@@ -40,14 +40,6 @@ def attribution(live: Mapping[str, JsonValue]) -> Attribution:
     return Attribution(
         by=by if isinstance(by, str) else "unknown", at=at if isinstance(at, str) else "unknown"
     )
-
-
-def copy_field(target: JsonObject, source: Mapping[str, JsonValue], pointer: str) -> JsonObject:
-    """target with the field at pointer made equal to source's (removed where source has none)."""
-    present, value = diff.lookup(source, pointer)
-    if present:
-        return diff.put(target, pointer, value)
-    return diff.drop(target, pointer)
 
 
 def name_of(body: Mapping[str, JsonValue], fallback: str) -> str:

@@ -7,11 +7,29 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NewType, TypeAlias
 
-JsonValue: TypeAlias = "bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None"
+JsonValue: TypeAlias = (
+    "bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | Ref | None"
+)
+"""A JSON value; a desired body may also hold a Ref where the catalog has a reference field."""
 JsonObject: TypeAlias = "dict[str, JsonValue]"
 
 Key = NewType("Key", str)
 """An object's identity in git: its path under offers/ without the suffix (`summer/sale-60`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A reference to another managed object (`{ref: key}` in YAML), at a reference field only.
+
+    Created only where the kinds catalog declares a reference field, resolved to the object's id
+    only there (graph.resolve); anywhere else a `{ref: ...}` mapping is plain data.
+    """
+
+    key: Key
+
+    def to_json(self) -> dict[str, str]:
+        return {"ref": self.key}
+
 
 ObjectId = NewType("ObjectId", str)
 """The server-assigned Adobe id (`dps:personalized-offer:19af09a9ae45a8d3`)."""
@@ -68,15 +86,27 @@ class Source:
 
 
 class Action(enum.Enum):
-    """What a plan does to one object."""
+    """What a plan does to one object.
+
+    create: POST a new object. update: PATCH a managed one. delete: DELETE one removed from git
+    (with pruning). adopt: take over a live object found by kind and name that state does not
+    know (lost or stale state, an interrupted create): no POST, its state entry, and the
+    operations, if any, that make it match git. refresh: state only, no API call: live already
+    matches git but the state's record of it is behind (a lost answer, a crash after the write,
+    the same edit made in the UI).
+    """
 
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
+    ADOPT = "adopt"
+    REFRESH = "refresh"
 
     @property
     def glyph(self) -> str:
-        return {"create": "+", "update": "~", "delete": "-"}[self.value]
+        return {"create": "+", "update": "~", "delete": "-", "adopt": "=", "refresh": "*"}[
+            self.value
+        ]
 
 
 class Reason(enum.Enum):
@@ -86,16 +116,20 @@ class Reason(enum.Enum):
     CHANGED_IN_GIT = "changed in git"
     DRIFTED = "drifted"
     MISSING_REMOTELY = "missing remotely"
-    ADOPTED = "interrupted create found by name"
+    INTERRUPTED_CREATE = "interrupted create found by name"
+    FOUND_BY_NAME = "not in state, found by name"
     REMOVED_FROM_GIT = "removed from git"
+    STATE_BEHIND = "live already matches git, state is behind"
+    RENAMED = "file renamed: state moves it to the new key"
 
 
 class Op(enum.Enum):
-    """The RFC 6902 operations reconciler emits (the ones Adobe documents)."""
+    """The RFC 6902 operations reconciler sends: the ones Adobe documents (test guards the rest)."""
 
     ADD = "add"
     REPLACE = "replace"
     REMOVE = "remove"
+    TEST = "test"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +142,9 @@ class Attribution:
 
 @dataclass(frozen=True, slots=True)
 class PatchOp:
-    """One RFC 6902 operation. `value` is meaningful unless op is remove; `old` unless op is add."""
+    """One RFC 6902 operation. `value` is meaningful unless op is remove (for test: the value
+    asserted); `old` is what a replace or remove finds there as the plan saw it; `reverts` says
+    whose outside edit the operation undoes."""
 
     op: Op
     path: str
@@ -125,7 +161,7 @@ class PatchOp:
 
 @dataclass(frozen=True, slots=True)
 class Desired:
-    """One object as git defines it: API fields, with references as {"ref": key} or literal ids."""
+    """One object as git defines it: API fields; a reference field holds a Ref or a literal id."""
 
     key: Key
     kind: Kind
@@ -168,6 +204,8 @@ class State:
     org: str
     endpoint: str
     objects: Mapping[Key, Entry]
+    last_plan: str | None = None
+    """The digest of the last saved plan apply started on (a plan is applied once)."""
 
     def with_entry(self, key: Key, entry: Entry | None) -> State:
         """A copy with one entry replaced (None removes it) and the serial bumped."""
@@ -183,15 +221,20 @@ class State:
             org=self.org,
             endpoint=self.endpoint,
             objects=objects,
+            last_plan=self.last_plan,
         )
 
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One planned action on one object, with everything apply needs to carry it out.
+    """One planned action on one object, with the documents it was derived from.
 
-    `body` is the full desired body (references as {"ref": key} until their ids are known);
-    `etag` is the live etag the plan saw, which apply re-checks before writing.
+    `desired` is git's body (ids of managed objects filled in where known, a Ref where the
+    object is created by the same apply); `live` is the live payload the plan saw, `etag` its
+    etag and `seen` who last modified it and when; `last` is the last-applied body from state.
+    For an update or an adoption, `goal`, `ops`, `tests` and `unguarded` are derived from those
+    documents by threeway.derive (ops with the values they replace and their revert marks;
+    tests the preconditions sent before them in `test` mode). Apply re-checks all of it.
     """
 
     key: Key
@@ -201,11 +244,39 @@ class Change:
     name: str
     id: ObjectId | None = None
     etag: Etag | None = None
+    desired: Mapping[str, JsonValue] | None = None
+    live: Mapping[str, JsonValue] | None = None
+    last: Mapping[str, JsonValue] | None = None
+    ignore: tuple[str, ...] = ()
+    goal: Mapping[str, JsonValue] | None = None
     ops: tuple[PatchOp, ...] = ()
-    body: Mapping[str, JsonValue] | None = None
-    drift: Attribution | None = None
+    tests: tuple[PatchOp, ...] = ()
+    unguarded: tuple[str, ...] = ()
+    seen: Attribution | None = None
     source: str | None = None
     depends_on: tuple[Key, ...] = ()
+    moved_from: Key | None = None
+    """An adoption of the object another key managed until its file was renamed."""
+
+    @property
+    def writes(self) -> bool:
+        """Whether apply sends anything for this change (adopt and refresh may only record)."""
+        return self.action in (Action.CREATE, Action.DELETE) or bool(self.ops)
+
+    @property
+    def drift(self) -> Attribution | None:
+        """Who made the outside edits this change reverts, when any operation reverts one."""
+        return next((op.reverts for op in self.ops if op.reverts is not None), None)
+
+    def sent(self, preconditions: Preconditions) -> tuple[PatchOp, ...]:
+        """The operations apply sends: none without operations (adopt and refresh may only
+        record), else the tests then the operations in `test` mode, the operations alone in
+        `if-match` mode."""
+        if not self.ops:
+            return ()
+        if preconditions is Preconditions.TEST:
+            return (*self.tests, *self.ops)
+        return self.ops
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +300,19 @@ class Ignored:
     live_present: bool
 
 
+class Preconditions(enum.Enum):
+    """How apply makes sure an update never overwrites an edit its plan did not show.
+
+    test: every PATCH starts with `test` operations asserting the fields git owns as the plan
+    saw them (a compare-and-swap that needs nothing from the server but RFC 6902), plus If-Match.
+    if-match: read the object right before writing and compare its etag, then PATCH with
+    If-Match; only as safe as the server's If-Match support.
+    """
+
+    TEST = "test"
+    IF_MATCH = "if-match"
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     """What apply would do to one sandbox, bound to the state it was computed against."""
@@ -243,6 +327,9 @@ class Plan:
     ignored: tuple[Ignored, ...] = ()
     unchanged: int = 0
     prune: bool = False
+    preconditions: Preconditions = Preconditions.TEST
+    hidden: int = 0
+    """Changes left out by --only/--exclude."""
 
     @property
     def is_empty(self) -> bool:
@@ -324,6 +411,8 @@ class Report:
     sandbox: str
     results: tuple[Result, ...]
     requests: int = 0
+    interrupted: bool = False
+    """SIGINT stopped it: in-flight writes finished, nothing new started."""
 
     @property
     def succeeded(self) -> bool:
@@ -341,6 +430,8 @@ class Credentials:
     client_secret: str | None = field(default=None, repr=False)
     scopes: str | None = None
     access_token: str | None = field(default=None, repr=False)
+    api_key: str | None = None
+    """The x-api-key header (ADOBE_API_KEY); the client id when unset."""
 
     @property
     def secrets(self) -> tuple[str, ...]:

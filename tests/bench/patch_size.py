@@ -293,3 +293,107 @@ def _per_doc(
             tool(before, after)
         times.append(time.perf_counter() - started)
     return statistics.median(times) / len(pairs) * 1e6
+
+
+# --- the engine at Adobe's guardrails ----------------------------------------------------------
+
+
+def _decision(criteria: int = 30, placements: int = 30) -> Offer:
+    """A decision at the guardrails: 30 criteria of 30 placements each (reference §6.4)."""
+    return {
+        "name": "Home page",
+        "status": "live",
+        "criteria": [
+            {
+                "placements": [f"dps:offer-placement:{c:04x}{p:012x}" for p in range(placements)],
+                "rank": {"order": {"orderEvaluationType": "static"}},
+                "profileConstraint": {
+                    "profileConstraintType": "eligibilityRule",
+                    "eligibilityRule": f"dps:eligibility-rule:{c:016x}",
+                },
+                "optionSelection": {"filter": f"dps:offer-filter:{c:016x}"},
+            }
+            for c in range(criteria)
+        ],
+    }
+
+
+def _collection(size: int = 500) -> Offer:
+    """A collection at the guardrail of 500 offers."""
+    return {
+        "name": "Everything",
+        "filterType": "offers",
+        "ids": [f"dps:personalized-offer:{i:016x}" for i in range(size)],
+    }
+
+
+def _lists(count: int = 40, items: int = 40) -> Offer:
+    """40 lists of 40 capping-rule-like items (the issue's counter-example)."""
+    return {f"list{i}": [capping_rule(j) for j in range(items)] for i in range(count)}
+
+
+def _guardrail_pairs() -> list[tuple[str, Offer, Offer]]:
+    import random
+
+    rng = random.Random(7)
+    pairs: list[tuple[str, Offer, Offer]] = []
+
+    def edited(name: str, base: Offer, change: Callable[[Offer], None]) -> None:
+        after = copy.deepcopy(base)
+        change(after)
+        pairs.append((name, base, after))
+
+    decision, collection, lists = _decision(), _collection(), _lists()
+    edited("decision: criteria reversed", decision, lambda d: d["criteria"].reverse())
+    edited(
+        "decision: every criterion's placements shuffled",
+        decision,
+        lambda d: [rng.shuffle(c["placements"]) for c in d["criteria"]],
+    )
+    edited(
+        "decision: criteria shuffled, placements reversed",
+        decision,
+        lambda d: (rng.shuffle(d["criteria"]), [c["placements"].reverse() for c in d["criteria"]]),
+    )
+    edited("collection: 500 ids reversed", collection, lambda d: d["ids"].reverse())
+    edited("collection: 500 ids shuffled", collection, lambda d: rng.shuffle(d["ids"]))
+    edited(
+        "40 lists of 40: one insert in each, first and last items edited",
+        lists,
+        lambda d: [
+            (v.insert(20, NEW_RULE), v[0].update(limit=99), v[-1].update(limit=98))
+            for v in d.values()
+        ],
+    )
+    edited(
+        "40 lists of 40: every list reversed",
+        lists,
+        lambda d: [v.reverse() for v in d.values()],
+    )
+    return pairs
+
+
+def guardrails() -> list[str]:
+    """Seconds per pair for json_patch and jsonpatch.make_patch on guardrail-sized documents."""
+    lines = [
+        "Patch engine on documents at Adobe's guardrails (seconds per pair, best of 3; "
+        "jsonpatch.make_patch as the reference library, which may use move)"
+    ]
+    worst = 0.0
+    for name, before, after in _guardrail_pairs():
+        ours = min(_seconds(json_patch, before, after) for _ in range(3))
+        made = min(_seconds(jsonpatch.make_patch, before, after) for _ in range(3))
+        worst = max(worst, ours)
+        size = patch_size(json_patch(before, after))
+        lines.append(
+            f"  {name:<58} ours {ours:7.3f} s ({size[0]:>4} ops, {size[1]:>7,} bytes)   "
+            f"jsonpatch {made:7.3f} s"
+        )
+    lines.append(f"  worst case: {worst:.3f} s (goal: well under a second)")
+    return lines
+
+
+def _seconds(tool: Callable[[Any, Any], object], before: Offer, after: Offer) -> float:
+    started = time.perf_counter()
+    tool(before, after)
+    return time.perf_counter() - started
