@@ -1,17 +1,28 @@
-"""Executes a Plan: dependency order, bounded concurrency, etag guards, state after every write.
+"""Executes a Plan: dependency order, bounded concurrency, guarded writes, state after each one.
 
-Apply never writes an object that changed after the plan: before each PATCH or DELETE it reads
-the object and compares its etag with the one the plan saw, then sends If-Match as well, so the
-guarantee holds whether or not the server honours the header. Creates record their intent in
-state before the POST, so an interrupted create is found by name and adopted on the next run.
+Apply never writes over an edit its plan did not show. In `test` mode each update is one PATCH
+whose `test` operations assert the fields git owns as the plan saw them (threeway), with
+If-Match as well: a UI edit that landed after the plan makes the whole PATCH fail, whether or not
+the server honours If-Match. Where JSON Patch cannot assert something (a top-level member the
+update adds must still be absent), and for every delete, apply reads the object first and
+compares its etag, and sends If-Match. In `if-match` mode every update is guarded that way.
+
+After an answer is lost (a dropped connection, a 5xx, a 409 from a resent request), apply reads
+the object and settles: the fields it guards are the goal's (the write landed), or they are still
+the plan's (nothing landed: send again, a few times), or they moved (a conflict: the UI edit
+stays). An etag is recorded only when it names a revision apply knows has git's fields: the
+write's own receipt, or a read-back whose fields are the ones written. Creates record their
+intent before the POST and look the name up just before it, so an interrupted create is adopted
+by the next plan and two clones never create the same object twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 from collections.abc import Callable, Mapping
 
-from reconciler import api, diff, graph, kinds, planner
+from reconciler import api, diff, graph, kinds, threeway
 from reconciler.errors import ReconcilerError
 from reconciler.live import attribution, payload
 from reconciler.model import (
@@ -26,6 +37,7 @@ from reconciler.model import (
     Outcome,
     Pending,
     Plan,
+    Preconditions,
     Report,
     Result,
     etag_of,
@@ -35,6 +47,9 @@ from reconciler.statefile import Writer
 Clock = Callable[[], str]
 OnResult = Callable[[Result], None]
 
+ATTEMPTS = 5
+"""Sends of one write, when each earlier one is known not to have landed (a 5xx, a drop)."""
+
 
 class _Stop(Exception):
     """Ends one change early with its result."""
@@ -42,6 +57,15 @@ class _Stop(Exception):
     def __init__(self, result: Result) -> None:
         super().__init__(result.detail or result.outcome.value)
         self.result = result
+
+
+class _Settled(enum.Enum):
+    """What a read after an unclear answer says about a write."""
+
+    LANDED = "landed"  # the fields apply guards are the goal's
+    UNCHANGED = "unchanged"  # they are still the ones the plan saw: nothing landed
+    MOVED = "moved"  # someone else changed them
+    GONE = "gone"  # the object no longer exists
 
 
 class Applier:
@@ -67,6 +91,12 @@ class Applier:
         self._done: dict[Key, asyncio.Event] = {}
         self._gate = asyncio.Semaphore(self.parallelism)
         self._halted: str | None = None
+        self._interrupted = False
+
+    def interrupt(self) -> None:
+        """Start nothing new (SIGINT); writes in flight finish and are recorded."""
+        self._interrupted = True
+        self._halted = "interrupted before it started"
 
     async def run(self) -> Report:
         changes = self.plan.changes
@@ -78,7 +108,10 @@ class Applier:
         await asyncio.gather(*(self._run(change, waits[change.key]) for change in deletes))
         results = tuple(self._results[change.key] for change in changes)
         return Report(
-            sandbox=self.plan.sandbox, results=results, requests=self.client.counters.total
+            sandbox=self.plan.sandbox,
+            results=results,
+            requests=self.client.counters.total,
+            interrupted=self._interrupted,
         )
 
     # --- scheduling -------------------------------------------------------------------------
@@ -102,25 +135,25 @@ class Applier:
             result = self._result(change, Outcome.NOT_ATTEMPTED, detail=self._halted)
         else:
             async with self._gate:
-                result = await self._execute(change)
+                if self._halted is not None:
+                    result = self._result(change, Outcome.NOT_ATTEMPTED, detail=self._halted)
+                else:
+                    result = await self._execute(change)
         self._results[change.key] = result
         if self.on_result is not None:
             self.on_result(result)
         self._done[change.key].set()
 
     def _delete_waits(self, deletes: list[Change]) -> dict[Key, tuple[Key, ...]]:
-        """A delete waits for every create and update, and for deletes of objects referring to it."""
+        """A delete waits for every other change, and for deletes of objects referring to it."""
         others = tuple(c.key for c in self.plan.changes if c.action is not Action.DELETE)
         ids = {c.id: c.key for c in deletes if c.id is not None}
         referrers: dict[Key, list[Key]] = {c.key: [] for c in deletes}
         for change in deletes:
-            entry = self.writer.state.objects.get(change.key)
-            if entry is None or entry.applied is None:
-                continue
-            for ref in kinds.references(entry.kind, entry.applied):
-                target = ids.get(ObjectId(str(ref.value)))
-                if target is not None and target != change.key:
-                    referrers[target].append(change.key)
+            for target in _referenced_ids(change):
+                key = ids.get(ObjectId(target))
+                if key is not None and key != change.key:
+                    referrers[key].append(change.key)
         return {key: (*others, *sorted(keys)) for key, keys in referrers.items()}
 
     async def _execute(self, change: Change) -> Result:
@@ -128,8 +161,14 @@ class Applier:
             match change.action:
                 case Action.CREATE:
                     return await self._create(change)
-                case Action.UPDATE:
-                    return await self._update(change)
+                case Action.UPDATE | Action.ADOPT | Action.REFRESH:
+                    if change.moved_from is not None:
+                        # Forget the old key first: a crash in between leaves the object
+                        # unmanaged (adopted again by name), never managed twice.
+                        self._record(change.moved_from, None)
+                    if change.ops:
+                        return await self._update(change)
+                    return self._record_as_seen(change)
                 case Action.DELETE:
                     return await self._delete(change)
         except _Stop as stop:
@@ -143,7 +182,7 @@ class Applier:
             self._halted = f"stopped: the state file could not be written ({error})"
             return self._result(change, Outcome.FAILED, detail=self._halted)
 
-    # --- the three actions ------------------------------------------------------------------
+    # --- create -----------------------------------------------------------------------------
 
     async def _create(self, change: Change) -> Result:
         entry = self.writer.state.objects.get(change.key)
@@ -152,58 +191,135 @@ class Applier:
                 change,
                 Outcome.CONFLICT,
                 object_id=entry.id,
-                detail="it was created after the plan; plan again",
+                detail="another run created it after the plan: plan again",
             )
-        body = self._resolved(change)
-        if entry is not None and entry.pending is not None:
-            # A previous run was interrupted during this create: adopt what it made, if anything.
-            found = await self.client.find_by_name(change.kind, entry.pending.name)
-            if len(found) == 1:
-                receipt = api.Receipt(ObjectId(str(found[0]["id"])), etag_of(found[0].get("etag")))
-                return await self._adopt_created(change, receipt, body, found[0])
+        body = self._document(change, change.desired)
+        managed = {e.id for e in self.writer.state.objects.values() if e.id is not None}
+        named = [
+            found
+            for found in await self.client.find_by_name(change.kind, change.name)
+            if found.get("id") not in managed
+        ]
+        if named:
+            return self._named_after_plan(change, named, body)
         self._record(
             change.key, Entry(kind=change.kind, pending=Pending(change.name, self.clock()))
         )
         receipt = await self.client.create(change.kind, body, name=change.name)
-        return await self._adopt_created(change, receipt, body, None)
-
-    async def _adopt_created(
-        self, change: Change, receipt: api.Receipt, body: JsonObject, live: JsonObject | None
-    ) -> Result:
-        etag = receipt.etag
-        if etag is None:
-            live = live or await self.client.get(change.kind, receipt.id)
-            etag = etag_of(live.get("etag"))
-        if live is not None:
-            # An interrupted create may have landed with other content (an older plan): bring
-            # git's fields up to date, leaving whatever the server set on its own alone.
-            current = payload(live)
-            ops = diff.json_patch(current, planner.merge3(body, None, current))
-            if ops:
-                receipt = await self.client.patch(change.kind, receipt.id, ops, if_match=etag)
-                etag = receipt.etag
-        self._record(change.key, self._applied_entry(change, receipt.id, etag, body))
+        etag = await self._confirmed(change, receipt, body, body, None)
+        self._record(change.key, self._entry(change, receipt.id, etag, body))
         return self._result(change, Outcome.APPLIED, object_id=receipt.id)
+
+    def _named_after_plan(
+        self, change: Change, named: list[JsonObject], body: JsonObject
+    ) -> Result:
+        """A live object took the name after the plan: adopt it if it is git's, else refuse."""
+        first = named[0]
+        who = attribution(first)
+        object_id = ObjectId(str(first["id"]))
+        if len(named) == 1 and self._same(payload(first), body, body, None, change):
+            self._record(
+                change.key, self._entry(change, object_id, etag_of(first.get("etag")), body)
+            )
+            return self._result(
+                change,
+                Outcome.APPLIED,
+                object_id=object_id,
+                detail=f"found by name, created by {who.by} at {who.at} with git's content: adopted",
+            )
+        return self._result(
+            change,
+            Outcome.CONFLICT,
+            object_id=object_id,
+            by=who.by,
+            at=who.at,
+            detail=f"a {change.kind.value} named {change.name!r} appeared after the plan: "
+            "plan again to adopt it",
+        )
+
+    # --- update -----------------------------------------------------------------------------
 
     async def _update(self, change: Change) -> Result:
         assert change.id is not None
-        live = await self._guard(change)
-        ops = [self._resolved_op(change, op.to_json()) for op in change.ops]
-        body = self._resolved(change)
-        if not ops:
-            self._record(change.key, self._applied_entry(change, change.id, change.etag, body))
-            return self._result(change, Outcome.APPLIED, object_id=change.id, detail="adopted")
+        assert change.goal is not None
+        guarded = self.plan.preconditions is Preconditions.TEST
+        operations = [
+            self._document(change, op.to_json()) for op in change.sent(self.plan.preconditions)
+        ]
+        goal = self._document(change, change.goal)
+        desired = self._document(change, change.desired)
+        applied = threeway.recorded(desired, goal, change.ignore)
+        if not guarded or change.unguarded:
+            await self._guard(change)
+        if_match = change.etag
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                receipt = await self.client.patch(
+                    change.kind, change.id, operations, if_match=if_match
+                )
+            except api.NotFound:
+                raise _Stop(self._gone(change)) from None
+            except (api.Conflict, api.OutcomeUnknown, api.ServerFailed) as unclear:
+                settled, now = await self._settle(change, goal, desired)
+                match settled:
+                    case _Settled.LANDED:
+                        assert now is not None
+                        etag = etag_of(now.get("etag"))
+                        self._record(change.key, self._entry(change, change.id, etag, applied))
+                        return self._result(change, Outcome.APPLIED, object_id=change.id)
+                    case _Settled.GONE:
+                        return self._gone(change)
+                    case _Settled.MOVED:
+                        assert now is not None
+                        return self._conflict(change, now)
+                    case _Settled.UNCHANGED:
+                        assert now is not None
+                        now_etag = etag_of(now.get("etag"))
+                        if isinstance(unclear, api.Conflict) and now_etag == if_match:
+                            # Nothing moved, yet the server refused: not a precondition.
+                            return self._result(change, Outcome.FAILED, detail=str(unclear))
+                        if attempt == ATTEMPTS:
+                            return self._result(change, Outcome.FAILED, detail=str(unclear))
+                        if_match = now_etag  # only fields git does not own moved
+                        await asyncio.sleep(0.05 * 2**attempt)
+                        continue
+            etag = await self._confirmed(change, receipt, goal, desired, change.last)
+            self._record(change.key, self._entry(change, change.id, etag, applied))
+            return self._result(change, Outcome.APPLIED, object_id=change.id)
+        raise AssertionError("unreachable: the last attempt returns")  # pragma: no cover
+
+    async def _guard(self, change: Change) -> JsonObject:
+        """Read the object right before writing: a different etag means someone edited it."""
+        assert change.id is not None
         try:
-            receipt = await self.client.patch(change.kind, change.id, ops, if_match=change.etag)
-        except api.Conflict as conflict:
-            raise _Stop(await self._conflict_or_failure(change, conflict)) from None
-        except api.OutcomeUnknown as unknown:
-            receipt = await self._settle_patch(change, live, ops, unknown)
-        etag = receipt.etag
-        if etag is None:
-            etag = etag_of((await self.client.get(change.kind, change.id)).get("etag"))
-        self._record(change.key, self._applied_entry(change, change.id, etag, body))
-        return self._result(change, Outcome.APPLIED, object_id=change.id)
+            live = await self.client.get(change.kind, change.id)
+        except api.NotFound:
+            raise _Stop(self._gone(change)) from None
+        if etag_of(live.get("etag")) != change.etag:
+            raise _Stop(self._conflict(change, live))
+        return live
+
+    async def _settle(
+        self, change: Change, goal: JsonObject, desired: JsonObject
+    ) -> tuple[_Settled, JsonObject | None]:
+        """Read the object after an unclear answer and say what became of the write."""
+        assert change.id is not None
+        assert change.live is not None
+        try:
+            now = await self.client.get(change.kind, change.id)
+        except api.NotFound:
+            return _Settled.GONE, None
+        current = payload(now)
+        if self._same(current, goal, desired, change.last, change):
+            return _Settled.LANDED, now
+        unmoved = self._same(current, dict(change.live), desired, change.last, change) and not any(
+            diff.lookup(current, path)[0] for path in change.unguarded
+        )
+        if self.plan.preconditions is Preconditions.IF_MATCH:
+            unmoved = unmoved and etag_of(now.get("etag")) == change.etag
+        return (_Settled.UNCHANGED if unmoved else _Settled.MOVED), now
+
+    # --- delete -----------------------------------------------------------------------------
 
     async def _delete(self, change: Change) -> Result:
         if change.id is None:
@@ -211,68 +327,73 @@ class Applier:
             return self._result(change, Outcome.APPLIED, detail="never created; removed from state")
         try:
             await self._guard(change)
-        except api.NotFound:
-            self._record(change.key, None)
-            return self._result(change, Outcome.APPLIED, object_id=change.id, detail="already gone")
-        try:
-            await self.client.delete(change.kind, change.id, if_match=change.etag)
-        except api.NotFound:
-            pass
-        except api.Conflict as conflict:
-            raise _Stop(await self._conflict_or_failure(change, conflict)) from None
-        except api.OutcomeUnknown:
+        except _Stop as stop:
+            if stop.result.detail == _GONE:
+                self._record(change.key, None)
+                return self._result(
+                    change, Outcome.APPLIED, object_id=change.id, detail="already gone"
+                )
+            raise
+        for attempt in range(1, ATTEMPTS + 1):
             try:
-                await self.client.get(change.kind, change.id)
+                await self.client.delete(change.kind, change.id, if_match=change.etag)
             except api.NotFound:
                 pass
-            else:
-                raise
-        self._record(change.key, None)
-        return self._result(change, Outcome.APPLIED, object_id=change.id)
-
-    # --- guards -----------------------------------------------------------------------------
-
-    async def _guard(self, change: Change) -> JsonObject:
-        """Read the object right before writing: a different etag means someone edited it."""
-        assert change.id is not None
-        live = await self.client.get(change.kind, change.id)
-        etag = etag_of(live.get("etag"))
-        if etag != change.etag:
-            raise _Stop(self._conflict(change, live, f"etag {change.etag} planned, {etag} live"))
-        return live
-
-    async def _conflict_or_failure(self, change: Change, error: api.ApiError) -> Result:
-        """A 409 is a conflict if the object moved; otherwise the server refused (e.g. in use)."""
-        assert change.id is not None
-        try:
-            live = await self.client.get(change.kind, change.id)
-        except api.NotFound:
-            return self._result(
-                change, Outcome.CONFLICT, object_id=change.id, detail="deleted after the plan"
-            )
-        if etag_of(live.get("etag")) != change.etag:
-            return self._conflict(change, live, None)
-        return self._result(change, Outcome.FAILED, object_id=change.id, detail=str(error))
-
-    async def _settle_patch(
-        self,
-        change: Change,
-        before: JsonObject,
-        ops: list[dict[str, JsonValue]],
-        unknown: api.OutcomeUnknown,
-    ) -> api.Receipt:
-        """The connection dropped during a PATCH: find out whether it landed; resend only if not."""
-        assert change.id is not None
-        now = await self.client.get(change.kind, change.id)
-        etag = etag_of(now.get("etag"))
-        if etag == change.etag:
-            return await self.client.patch(change.kind, change.id, ops, if_match=change.etag)
-        expected = diff.apply(payload(before), ops)
-        if diff.json_equal(payload(now), expected):
-            return api.Receipt(change.id, etag)
-        raise _Stop(self._conflict(change, now, f"{unknown.detail}; the object changed meanwhile"))
+            except (api.Conflict, api.OutcomeUnknown, api.ServerFailed) as unclear:
+                try:
+                    now = await self.client.get(change.kind, change.id)
+                except api.NotFound:
+                    pass  # it landed (or someone else deleted it): gone either way
+                else:
+                    if etag_of(now.get("etag")) != change.etag:
+                        return self._conflict(change, now)
+                    if isinstance(unclear, api.Conflict) or attempt == ATTEMPTS:
+                        return self._result(change, Outcome.FAILED, detail=str(unclear))
+                    await asyncio.sleep(0.05 * 2**attempt)
+                    continue
+            self._record(change.key, None)
+            return self._result(change, Outcome.APPLIED, object_id=change.id)
+        raise AssertionError("unreachable: the last attempt returns")  # pragma: no cover
 
     # --- state and values -------------------------------------------------------------------
+
+    def _record_as_seen(self, change: Change) -> Result:
+        """An adoption or refresh without operations: record what the plan saw, send nothing."""
+        assert change.id is not None
+        desired = self._document(change, change.desired)
+        applied = threeway.recorded(desired, self._document(change, change.goal), change.ignore)
+        self._record(change.key, self._entry(change, change.id, change.etag, applied))
+        detail = "adopted" if change.action is Action.ADOPT else "state refreshed"
+        return self._result(change, Outcome.APPLIED, object_id=change.id, detail=detail)
+
+    async def _confirmed(
+        self,
+        change: Change,
+        receipt: api.Receipt,
+        goal: JsonObject,
+        desired: JsonObject,
+        last: Mapping[str, JsonValue] | None,
+    ) -> Etag | None:
+        """The etag to record for a write: its receipt's, or a read-back's whose fields are the
+        ones written (None when the read-back shows someone else's edit already)."""
+        if receipt.etag is not None:
+            return receipt.etag
+        now = await self.client.get(change.kind, receipt.id)
+        if self._same(payload(now), goal, desired, last, change):
+            return etag_of(now.get("etag"))
+        return None
+
+    def _same(
+        self,
+        doc: Mapping[str, JsonValue],
+        other: Mapping[str, JsonValue],
+        desired: Mapping[str, JsonValue],
+        last: Mapping[str, JsonValue] | None,
+        change: Change,
+    ) -> bool:
+        """Whether two documents agree on every field git owns for this change."""
+        mine = threeway.owned(doc, desired, last, change.ignore)
+        return diff.json_equal(mine, threeway.owned(other, desired, last, change.ignore))
 
     def _record(self, key: Key, entry: Entry | None) -> None:
         self.writer.record(key, entry)
@@ -284,10 +405,9 @@ class Applier:
             if entry.id is not None
         }
 
-    def _resolved(self, change: Change) -> JsonObject:
-        assert change.body is not None
-        body = graph.resolve(change.kind, change.body, self._ids())
-        missing = graph.dependencies(change.kind, body)
+    def _resolved(self, change: Change, value: JsonValue) -> JsonValue:
+        """value with the ids of objects this apply created; NOT_ATTEMPTED if one is missing."""
+        resolved, missing = graph.resolve_refs(value, self._ids())
         if missing:
             raise _Stop(
                 self._result(
@@ -296,37 +416,27 @@ class Applier:
                     detail=f"no id yet for {', '.join(sorted(missing))}",
                 )
             )
-        return body
+        return resolved
 
-    def _resolved_op(self, change: Change, op: dict[str, JsonValue]) -> dict[str, JsonValue]:
-        if "value" not in op:
-            return op
-        ids = self._ids()
-        value = op["value"]
-        key = graph.ref_key(value)
-        if key is not None:
-            if key not in ids:
-                raise _Stop(
-                    self._result(change, Outcome.NOT_ATTEMPTED, detail=f"no id yet for {key}")
-                )
-            return {**op, "value": ids[key]}
-        if isinstance(value, (dict, list)):
-            return {**op, "value": _resolve_nested(value, ids)}
-        return op
+    def _document(self, change: Change, document: Mapping[str, JsonValue] | None) -> JsonObject:
+        resolved = self._resolved(change, dict(document or {}))
+        assert isinstance(resolved, dict)
+        return resolved
 
-    def _applied_entry(
+    def _entry(
         self, change: Change, object_id: ObjectId, etag: Etag | None, body: JsonObject
     ) -> Entry:
         return Entry(
             kind=change.kind, id=object_id, etag=etag, applied=body, applied_at=self.clock()
         )
 
-    def _conflict(self, change: Change, live: JsonObject, detail: str | None) -> Result:
-        """The object changed after the plan: not written, and who changed it when."""
+    def _gone(self, change: Change) -> Result:
+        return self._result(change, Outcome.CONFLICT, object_id=change.id, detail=_GONE)
+
+    def _conflict(self, change: Change, live: JsonObject) -> Result:
+        """The object changed after the plan: not written; who changed it and when."""
         who = attribution(live)
-        return self._result(
-            change, Outcome.CONFLICT, object_id=change.id, by=who.by, at=who.at, detail=detail
-        )
+        return self._result(change, Outcome.CONFLICT, object_id=change.id, by=who.by, at=who.at)
 
     def _result(
         self,
@@ -350,13 +460,12 @@ class Applier:
         )
 
 
-def _resolve_nested(value: JsonValue, ids: Mapping[Key, str]) -> JsonValue:
-    """Replace {ref: key} anywhere inside an operation's value (a whole representation, say)."""
-    key = graph.ref_key(value)
-    if key is not None:
-        return ids.get(key, value)
-    if isinstance(value, dict):
-        return {k: _resolve_nested(v, ids) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_resolve_nested(v, ids) for v in value]
-    return value
+_GONE = "deleted after the plan"
+
+
+def _referenced_ids(change: Change) -> list[str]:
+    return [
+        str(ref.value)
+        for ref in kinds.references(change.kind, change.last or change.live or {})
+        if isinstance(ref.value, str)
+    ]

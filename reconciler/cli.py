@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +32,7 @@ class Context:
     root: Path
     deps: commands.Dependencies
     color: bool
+    verbose: bool = False
 
     def workspace(self) -> commands.Workspace:
         return commands.workspace(self.root, self.deps)
@@ -64,7 +67,35 @@ class _Group(click.Group):
         except ReconcilerError as error:
             click.echo(f"Error: {error}", err=True)
             sys.exit(error.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+        except OSError as error:
+            where = _log_crash()
+            what = f"{error.strerror or error}" + (f": {error.filename}" if error.filename else "")
+            click.echo(f"Error: {what} (details in {where})", err=True)
+            sys.exit(1)
+        except Exception:
+            where = _log_crash()
+            click.echo(
+                f"Error: reconciler failed unexpectedly; the details are in {where}: "
+                "please report it with that file",
+                err=True,
+            )
+            sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _log_crash() -> str:
+    """Write the traceback of the exception being handled to a file; return its path."""
+    text = traceback.format_exc()
+    try:
+        fd, path = tempfile.mkstemp(prefix="reconciler-crash-", suffix=".log")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError:
+        return "nowhere: the temporary folder is not writable either"
+    return path
 
 
 def _echo(lines: Sequence[render.Styled], color: bool, *, err: bool = False) -> None:
@@ -99,7 +130,7 @@ def cli(ctx: click.Context, root: Path, verbose: int, no_color: bool) -> None:
     log = (lambda line: click.echo(line, err=True)) if verbose else injected.log
     deps = commands.Dependencies(env=injected.env, clock=injected.clock, app=injected.app, log=log)
     color = sys.stdout.isatty() and not no_color and "NO_COLOR" not in os.environ
-    ctx.obj = Context(root=root, deps=deps, color=color)
+    ctx.obj = Context(root=root, deps=deps, color=color, verbose=verbose > 0)
 
 
 # --- validate / schema ----------------------------------------------------------------------
@@ -180,7 +211,7 @@ def _print_plan(ctx: Context, plan: Plan, fmt: str) -> None:
         case "markdown":
             click.echo(render.plan_markdown(plan), nl=False)
         case _:
-            _echo(render.plan_text(plan), ctx.color)
+            _echo(render.plan_text(plan, verbose=ctx.verbose), ctx.color)
 
 
 @cli.command()
@@ -246,6 +277,10 @@ def plan(
     default=None,
     help="Delete objects removed from git (default: reconciler.yaml).",
 )
+@click.option("--only", multiple=True, metavar="GLOB", help="Only keys matching GLOB (repeatable).")
+@click.option(
+    "--exclude", multiple=True, metavar="GLOB", help="Skip keys matching GLOB (repeatable)."
+)
 @click.pass_obj
 def apply(
     ctx: Context,
@@ -255,17 +290,25 @@ def apply(
     parallelism: int,
     fmt: str,
     prune: bool | None,
+    only: tuple[str, ...],
+    exclude: tuple[str, ...],
 ) -> int:
     """Execute a saved plan exactly, or plan and apply after confirmation."""
     ws = ctx.workspace()
     if plan_file is not None:
+        if only or exclude or prune is not None:
+            raise UsageError(
+                "a saved plan is applied exactly as it was made: choose --only, --exclude and "
+                "--prune when running `reconciler plan --out`"
+            )
         chosen = planfile.read(plan_file)
         target = commands.check_saved_plan(ws, chosen, sandbox)
     else:
-        chosen = commands.plan(ws, sandbox, prune=prune)
+        selection = planner.Selection(only, exclude)
+        chosen = commands.plan(ws, sandbox, selection=selection, prune=prune)
         target = ws.config.sandbox(sandbox)
         if fmt == "text":
-            _echo(render.plan_text(chosen), ctx.color)
+            _echo(render.plan_text(chosen, verbose=ctx.verbose), ctx.color)
         if chosen.is_empty:
             empty = Report(chosen.sandbox, ())
             if fmt == "json":
@@ -293,7 +336,14 @@ def apply(
         def progress(_: Result) -> None:
             bar.update(1)
 
-        report = commands.apply(ws, target, chosen, parallelism=parallelism, on_result=progress)
+        report = commands.apply(
+            ws,
+            target,
+            chosen,
+            parallelism=parallelism,
+            on_result=progress,
+            saved=plan_file is not None,
+        )
     match fmt:
         case "json":
             click.echo(render.report_json(report), nl=False)
@@ -301,6 +351,8 @@ def apply(
             click.echo(render.report_markdown(report), nl=False)
         case _:
             _echo(render.report_text(report), ctx.color)
+    if report.interrupted:
+        return 130
     return 0 if report.succeeded else 1
 
 
@@ -372,7 +424,12 @@ def import_command(
         everything=everything,
     )
     for item in done:
-        click.echo(f"Imported {item.kind.value} {item.id} as {item.key} ({item.path.as_posix()})")
+        where = (
+            item.path.as_posix()
+            if item.path is not None
+            else "state only: its file already defines it"
+        )
+        click.echo(f"Imported {item.kind.value} {item.id} as {item.key} ({where})")
     click.echo(f"{len(done)} object{'s' if len(done) != 1 else ''} imported.")
 
 
@@ -522,12 +579,35 @@ def emulator() -> None:
     show_default=True,
     help="Token lifetime, s.",
 )
-@click.option("--seed", type=int, default=None, help="Seed of the fault-injection RNG.")
+@click.option("--seed", type=int, default=None, help="Seed of the fault-injection and race RNGs.")
 @click.option(
     "--server-defaults", is_flag=True, help="Fill in UI defaults on create (labels, metadata...)."
 )
 @click.option(
     "--sparse-receipts", is_flag=True, help="Answer writes 200 with a bare receipt (etag a string)."
+)
+@click.option(
+    "--race-list",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of list pages that first get a UI edit to a random object of their kind.",
+)
+@click.option(
+    "--race-write",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of PATCH and DELETE calls whose target first gets a UI edit.",
+)
+@click.option(
+    "--control",
+    is_flag=True,
+    help="Accept POST /_emulator/control to change faults while serving (for tests).",
+)
+@click.option(
+    "--race-client-id",
+    default="ui-racer",
+    show_default=True,
+    help="Client id that race edits are made as (lastModifiedByClientId).",
 )
 def emulator_serve(
     host: str,
@@ -544,6 +624,10 @@ def emulator_serve(
     seed: int | None,
     server_defaults: bool,
     sparse_receipts: bool,
+    race_list: float,
+    race_write: float,
+    race_client_id: str,
+    control: bool,
 ) -> None:
     """Serve the Offer Library emulator (/data/core/dps, /ims/token/v3) until interrupted."""
     from reconciler.emulator import server  # uvicorn is loaded only when serving
@@ -560,8 +644,11 @@ def emulator_serve(
         seed=seed,
         server_defaults=server_defaults,
         sparse_receipts=sparse_receipts,
+        race_list=race_list,
+        race_write=race_write,
+        race_client_id=race_client_id,
     )
-    server.serve(host, port, data_file, settings)
+    server.serve(host, port, data_file, settings, control=control)
 
 
 def main() -> None:

@@ -7,19 +7,21 @@ the pure planner, and hands plans to the applier. Everything it needs comes in a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import os
+import signal
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler import api, config, documents, graph, kinds, memory, planner, statefile
+from reconciler import api, config, documents, graph, kinds, memory, planfile, planner, statefile
 from reconciler.applier import Applier
 from reconciler.config import Config, Sandbox
 from reconciler.drift import drift as drift_of
 from reconciler.emulator.embedded import embedded_app
-from reconciler.errors import PlanFileError, StateError, UsageError
+from reconciler.errors import ConfigError, PlanFileError, StateError, UsageError
 from reconciler.live import payload
 from reconciler.model import (
     Credentials,
@@ -31,6 +33,7 @@ from reconciler.model import (
     Kind,
     ObjectId,
     Plan,
+    Preconditions,
     Report,
     Result,
     State,
@@ -76,8 +79,12 @@ class Workspace:
 
 def workspace(root: Path, deps: Dependencies) -> Workspace:
     path = root / config.FILE_NAME
-    if not path.exists():
-        return Workspace(root=root, config=config.default_config(), deps=deps)
+    if not path.is_file():
+        raise ConfigError(
+            f"no {config.FILE_NAME} in {root}: run reconciler from the repository root (or pass "
+            f"-C <root>), or create one: `printf 'default: local\\nsandboxes:\\n  local:\\n"
+            f"    endpoint: embedded\\n' > {config.FILE_NAME}` (README: Configuration)"
+        )
     data, locate = documents.read_mapping(path, display=config.FILE_NAME)
     return Workspace(root=root, config=config.parse(data, locate, deps.env), deps=deps)
 
@@ -115,14 +122,52 @@ async def refresh(client: api.Client, page_size: int) -> dict[Kind, list[JsonObj
 
 
 async def _refresh(client: api.Client, page_size: int) -> dict[Kind, list[JsonObject]]:
-    found = await asyncio.gather(
-        *(client.list_all(kind, page_size=page_size) for kind in kinds.ORDERED)
-    )
-    return dict(zip(kinds.ORDERED, found, strict=True))
+    # A task group, not gather: when one list fails the others are cancelled and finished
+    # before the client closes, instead of being left running against a closed client.
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [
+                group.create_task(client.list_all(kind, page_size=page_size))
+                for kind in kinds.ORDERED
+            ]
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return {kind: task.result() for kind, task in zip(kinds.ORDERED, tasks, strict=True)}
+
+
+async def confirm_missing(
+    client: api.Client, state: State | None, live: dict[Kind, list[JsonObject]]
+) -> None:
+    """Read, one by one, the objects state names that the listing did not show, and add the
+    ones that exist: a plan never re-creates an object a listing missed, and drift never
+    reports one as deleted."""
+    if state is None:
+        return
+    listed = {(kind, str(item.get("id"))) for kind, items in live.items() for item in items}
+    missing = [
+        (entry.kind, entry.id)
+        for _, entry in sorted(state.objects.items())
+        if entry.id is not None and (entry.kind, entry.id) not in listed
+    ]
+
+    async def read(kind: Kind, object_id: str) -> tuple[Kind, JsonObject | None]:
+        try:
+            return kind, await client.get(kind, object_id)
+        except api.NotFound:
+            return kind, None
+
+    for kind, found in await asyncio.gather(*(read(kind, oid) for kind, oid in missing)):
+        if found is not None:
+            live.setdefault(kind, []).append(found)
 
 
 def _target(sandbox: Sandbox) -> planner.Target:
-    return planner.Target(sandbox=sandbox.key, org=sandbox.org, endpoint=sandbox.endpoint)
+    return planner.Target(
+        sandbox=sandbox.key,
+        org=sandbox.org,
+        endpoint=sandbox.endpoint,
+        preconditions=Preconditions(sandbox.preconditions.value),
+    )
 
 
 def _read_state(ws: Workspace, sandbox: Sandbox) -> State | None:
@@ -153,6 +198,7 @@ def plan(
     async def run() -> Plan:
         async with client_for(ws, sandbox) as client:
             live = await refresh(client, sandbox.page_size)
+            await confirm_missing(client, state, live)
         return planner.plan(
             desired,
             state,
@@ -170,7 +216,7 @@ def plan(
 
 
 def check_saved_plan(ws: Workspace, saved: Plan, sandbox_key: str | None) -> Sandbox:
-    """Refuse a plan made for another sandbox, org, endpoint or state lineage."""
+    """Refuse a plan made for another sandbox, org, endpoint, state lineage or serial."""
     key = sandbox_key or saved.sandbox
     sandbox = ws.config.sandbox(key)
     for what, planned, actual in (
@@ -183,18 +229,37 @@ def check_saved_plan(ws: Workspace, saved: Plan, sandbox_key: str | None) -> San
                 f"the plan was made for {what} {planned!r}, not {actual!r}: "
                 f"run `reconciler plan --sandbox {sandbox.key} --out plan.json` and apply that"
             )
-    state = _read_state(ws, sandbox)
-    lineage = state.lineage if state is not None and state.objects else None
-    if saved.lineage is not None and state is not None and state.lineage != saved.lineage:
-        raise PlanFileError(
-            f"the plan was made on state lineage {saved.lineage}, but {ws.state_path(sandbox).name} "
-            f"has lineage {state.lineage}: plan again"
-        )
-    if saved.lineage is None and lineage is not None:
-        raise PlanFileError(
-            "the plan was made before any state existed, and state has been written since: plan again"
-        )
+    check_plan_state(ws, sandbox, saved, _read_state(ws, sandbox))
     return sandbox
+
+
+def check_plan_state(ws: Workspace, sandbox: Sandbox, chosen: Plan, state: State | None) -> None:
+    """A plan is bound to the state it was computed on: same lineage, same serial (as Terraform's
+    "saved plan is stale"), and it is applied once."""
+    name = ws.state_path(sandbox).name
+    again = f"run `reconciler plan --sandbox {sandbox.key}` again and apply that plan"
+    if state is not None and state.last_plan == planfile.digest(chosen):
+        raise PlanFileError(
+            f"this plan was already applied ({name} is at serial {state.serial} now): "
+            f"nothing was sent; {again} to see what is left"
+        )
+    if chosen.lineage is None:
+        if state is not None and state.objects:
+            raise PlanFileError(
+                f"the plan was made before {name} existed, and it has been written since: {again}"
+            )
+        return
+    if state is None or state.lineage != chosen.lineage:
+        raise PlanFileError(
+            f"the plan was made on state lineage {chosen.lineage}, but {name} has "
+            f"{'no state' if state is None else 'lineage ' + state.lineage}: {again}"
+        )
+    serial = state.serial
+    if chosen.serial != serial:
+        raise PlanFileError(
+            f"the plan was made at state serial {chosen.serial}, but {name} is at serial "
+            f"{serial}: something was applied since; {again}"
+        )
 
 
 def apply(
@@ -204,14 +269,19 @@ def apply(
     *,
     parallelism: int = 4,
     on_result: Callable[[Result], None] | None = None,
+    saved: bool = False,
 ) -> Report:
-    """Execute a plan, recording every id and etag as it goes."""
+    """Execute a plan, recording every id and etag as it goes. SIGINT stops it cleanly."""
     if parallelism < 1:
         raise UsageError("--parallelism must be at least 1")
 
     with statefile.locked(
         ws.state_path(sandbox), sandbox=sandbox.key, org=sandbox.org, endpoint=sandbox.endpoint
     ) as writer:
+        # Under the lock: no other run can have moved the state between this check and the writes.
+        check_plan_state(ws, sandbox, chosen, writer.state)
+        if saved:
+            writer.record_plan(planfile.digest(chosen))
 
         async def run() -> Report:
             async with client_for(ws, sandbox, max_in_flight=max(parallelism * 2, 4)) as client:
@@ -223,7 +293,18 @@ def apply(
                     parallelism=parallelism,
                     on_result=on_result,
                 )
-                return await applier.run()
+                loop = asyncio.get_running_loop()
+
+                def interrupted() -> None:
+                    applier.interrupt()
+                    loop.remove_signal_handler(signal.SIGINT)  # a second Ctrl-C stops at once
+
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.add_signal_handler(signal.SIGINT, interrupted)  # main thread only
+                try:
+                    return await applier.run()
+                finally:
+                    loop.remove_signal_handler(signal.SIGINT)
 
         return asyncio.run(run())
 
@@ -237,7 +318,9 @@ def drift(ws: Workspace, sandbox_key: str | None, *, unmanaged: bool = False) ->
 
     async def run() -> dict[Kind, list[JsonObject]]:
         async with client_for(ws, sandbox) as client:
-            return await refresh(client, sandbox.page_size)
+            live = await refresh(client, sandbox.page_size)
+            await confirm_missing(client, state, live)
+            return live
 
     live = asyncio.run(run())
     return drift_of(state, live, sandbox=sandbox.key, ignore=ws.config.ignore, unmanaged=unmanaged)
@@ -248,10 +331,25 @@ def drift(ws: Workspace, sandbox_key: str | None, *, unmanaged: bool = False) ->
 
 @dataclass(frozen=True, slots=True)
 class Imported:
+    """One adopted object: the key that manages it now, and the file written (None when the
+    file already defined it and only state was missing)."""
+
     key: Key
     kind: Kind
     id: ObjectId
-    path: Path
+    path: Path | None
+
+
+FOLDERS: Mapping[Kind, str] = {
+    Kind.TAG: "tags",
+    Kind.PLACEMENT: "placements",
+    Kind.DECISION_RULE: "rules",
+    Kind.PERSONALIZED_OFFER: "personalized",
+    Kind.FALLBACK_OFFER: "fallback",
+    Kind.COLLECTION: "collections",
+    Kind.DECISION: "decisions",
+}
+"""Where `import --all` writes each kind's files under offers/."""
 
 
 def import_objects(
@@ -263,8 +361,15 @@ def import_objects(
     kind: Kind | None = None,
     everything: bool = False,
 ) -> list[Imported]:
-    """Record existing live objects in state and write their definition files."""
+    """Record existing live objects in state, writing their definition files where none exist.
+
+    A live object that a file already defines (the same key, or with --all the same kind and
+    name) is only recorded in state: recovery after state was lost. The next plan shows how it
+    differs from git, if at all.
+    """
     sandbox = ws.config.sandbox(sandbox_key)
+    has_offers = (ws.root / "offers").is_dir()
+    defined = {item.key: item for item in documents.load(ws.root)} if has_offers else {}
 
     async def run() -> dict[Kind, list[JsonObject]]:
         async with client_for(ws, sandbox) as client:
@@ -294,8 +399,13 @@ def import_objects(
         managed: dict[str, Key] = {
             entry.id: k for k, entry in state.objects.items() if entry.id is not None
         }
-        taken = set(state.objects) | {d.key for d in _existing_keys(ws.root)}
-        plan_keys: dict[str, Key] = {}
+        by_name = {
+            (item.kind, item.name): item.key
+            for item in defined.values()
+            if item.key not in state.objects or state.objects[item.key].id is None
+        }
+        taken = set(state.objects) | set(defined)
+        chosen: dict[str, tuple[Key, bool]] = {}  # id -> (key, whether its file exists)
         for item_kind in kinds.ORDERED:
             for item in live.get(item_kind, []):
                 item_id = str(item["id"])
@@ -303,35 +413,70 @@ def import_objects(
                     if not everything:
                         raise UsageError(f"{item_id} is already managed as {managed[item_id]}")
                     continue
-                chosen = key if key is not None else _free_key(item_kind, item, taken)
-                if key is not None and (key in state.objects or key in taken):
-                    raise UsageError(f"{key} is already in use: choose another key")
-                taken.add(chosen)
-                plan_keys[item_id] = chosen
-        keys_by_id: dict[str, Key] = {**managed, **plan_keys}
+                if key is not None:
+                    chosen[item_id] = (key, _check_key(ws, state, defined, key, item_kind, item_id))
+                    continue
+                named = by_name.pop((item_kind, str(item.get("name"))), None)
+                if named is not None:
+                    chosen[item_id] = (named, True)
+                    continue
+                new_key = _free_key(item_kind, item, taken)
+                taken.add(new_key)
+                chosen[item_id] = (new_key, False)
+        keys_by_id: dict[str, Key] = {**managed, **{i: k for i, (k, _) in chosen.items()}}
         out: list[Imported] = []
         for item_kind in kinds.ORDERED:
             for item in live.get(item_kind, []):
                 item_id = str(item["id"])
-                if item_id not in plan_keys:
+                if item_id not in chosen:
                     continue
-                new_key = plan_keys[item_id]
+                new_key, exists = chosen[item_id]
                 body = payload(item)
-                path = documents.write_definition(
-                    ws.root, new_key, item_kind, graph.unresolve(item_kind, body, keys_by_id)
-                )
-                writer.record(
-                    new_key,
-                    Entry(
+                path = None
+                if exists:
+                    # The file is git's truth: state learns the id; the next plan diffs git
+                    # against live (two-way, as for an adoption) and records the rest.
+                    entry = Entry(kind=item_kind, id=ObjectId(item_id))
+                else:
+                    path = documents.write_definition(
+                        ws.root, new_key, item_kind, graph.unresolve(item_kind, body, keys_by_id)
+                    )
+                    entry = Entry(
                         kind=item_kind,
                         id=ObjectId(item_id),
                         etag=etag_of(item.get("etag")),
                         applied=body,
                         applied_at=ws.deps.clock(),
-                    ),
-                )
+                    )
+                writer.record(new_key, entry)
                 out.append(Imported(new_key, item_kind, ObjectId(item_id), path))
     return out
+
+
+def _check_key(
+    ws: Workspace,
+    state: State,
+    defined: Mapping[Key, Desired],
+    key: Key,
+    kind: Kind,
+    object_id: str,
+) -> bool:
+    """Whether `import KEY ID` may use key (True when its file already exists)."""
+    entry = state.objects.get(key)
+    if entry is not None and entry.id is not None:
+        raise UsageError(
+            f"{key} already manages {entry.id} in {ws.state_path(ws.config.sandbox(state.sandbox)).name}: "
+            f"to manage {object_id} instead, `reconciler state rm {key}` first"
+        )
+    existing = defined.get(key)
+    if existing is None:
+        return False
+    if existing.kind is not kind:
+        raise UsageError(
+            f"{existing.source.path} defines a {existing.kind.value}, but {object_id} is a "
+            f"{kind.value}: choose another key"
+        )
+    return True
 
 
 def _kinds_for_id(object_id: str) -> list[Kind]:
@@ -339,28 +484,12 @@ def _kinds_for_id(object_id: str) -> list[Kind]:
     return [recognised] if recognised is not None else list(kinds.ORDERED)
 
 
-def _existing_keys(root: Path) -> Sequence[Desired]:
-    try:
-        return documents.load(root)
-    except Exception:
-        return ()
-
-
 def _free_key(kind: Kind, item: Mapping[str, Any], taken: set[Key]) -> Key:
-    folder = {
-        Kind.TAG: "tags",
-        Kind.PLACEMENT: "placements",
-        Kind.DECISION_RULE: "rules",
-        Kind.PERSONALIZED_OFFER: "offers",
-        Kind.FALLBACK_OFFER: "fallback",
-        Kind.COLLECTION: "collections",
-        Kind.DECISION: "decisions",
-    }[kind]
     base = documents.slug(str(item.get("name") or item["id"]))
-    candidate = Key(f"{folder}/{base}")
+    candidate = Key(f"{FOLDERS[kind]}/{base}")
     counter = 2
     while candidate in taken:
-        candidate = Key(f"{folder}/{base}-{counter}")
+        candidate = Key(f"{FOLDERS[kind]}/{base}-{counter}")
         counter += 1
     return candidate
 

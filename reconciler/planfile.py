@@ -1,7 +1,15 @@
-"""Saved plans (`plan --out`, `apply plan.json`) and the versioned JSON plan format."""
+"""Saved plans (`plan --out`, `apply plan.json`) and the versioned JSON plan format.
+
+A saved plan carries, per change, the documents it was derived from (git's body, the live
+payload the plan saw, the last-applied body, the goal) and the patch that follows from them:
+the `test` preconditions (in `test` mode) then the operations, each operation with the value it
+replaces and whose edit it reverts. Reading a plan derives the patch again from its documents
+and refuses the file when the two disagree, so what apply sends is always what the plan shows.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -9,7 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from reconciler.errors import PlanFileError
+from reconciler import diff, graph, threeway
+from reconciler.errors import PatchBug, PlanFileError
 from reconciler.model import (
     Action,
     Attribution,
@@ -24,14 +33,16 @@ from reconciler.model import (
     Orphan,
     PatchOp,
     Plan,
+    Preconditions,
     Reason,
+    Ref,
 )
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def to_json(plan: Plan) -> dict[str, JsonValue]:
-    """The documented JSON plan (format_version 1)."""
+    """The documented JSON plan (format_version 2)."""
     return {
         "format_version": FORMAT_VERSION,
         "sandbox": plan.sandbox,
@@ -39,7 +50,8 @@ def to_json(plan: Plan) -> dict[str, JsonValue]:
         "endpoint": plan.endpoint,
         "state": {"lineage": plan.lineage, "serial": plan.serial},
         "prune": plan.prune,
-        "changes": [_change_json(change) for change in plan.changes],
+        "preconditions": plan.preconditions.value,
+        "changes": [_change_json(change, plan.preconditions) for change in plan.changes],
         "orphans": [{"key": o.key, "kind": o.kind.value, "id": o.id} for o in plan.orphans],
         "ignored": [
             {
@@ -52,10 +64,9 @@ def to_json(plan: Plan) -> dict[str, JsonValue]:
             for i in plan.ignored
         ],
         "summary": {
-            "create": plan.count(Action.CREATE),
-            "update": plan.count(Action.UPDATE),
-            "delete": plan.count(Action.DELETE),
+            **{action.value: plan.count(action) for action in Action},
             "unchanged": plan.unchanged,
+            "hidden": plan.hidden,
             "orphans": len(plan.orphans),
             "ignored": len(plan.ignored),
         },
@@ -63,27 +74,42 @@ def to_json(plan: Plan) -> dict[str, JsonValue]:
 
 
 def dumps(plan: Plan) -> str:
-    return json.dumps(to_json(plan), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """Deterministic JSON text of a plan (sorted keys, 2-space indent, trailing newline)."""
+    text = json.dumps(to_json(plan), indent=2, sort_keys=True, ensure_ascii=False, default=_ref)
+    return text + "\n"
+
+
+def digest(plan: Plan) -> str:
+    """A fingerprint of a plan's content: state remembers the last one apply started on."""
+    return hashlib.sha256(dumps(plan).encode("utf-8")).hexdigest()
 
 
 def write(path: Path, plan: Plan) -> None:
-    """Save a plan atomically."""
+    """Save a plan atomically; a folder that does not exist is one clear line."""
     folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    if not folder.is_dir():
+        raise PlanFileError(
+            f"{path}: the folder {folder} does not exist: create it or choose another"
+        )
+    text = dumps(plan)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise PlanFileError(f"{path}: cannot write the plan ({error.strerror})") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(dumps(plan))
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except OSError as error:
         if os.path.exists(tmp):
             os.unlink(tmp)
-        raise
+        raise PlanFileError(f"{path}: cannot write the plan ({error.strerror})") from None
 
 
 def read(path: Path) -> Plan:
-    """Load a saved plan; anything unreadable is one clear line."""
+    """Load a saved plan; anything unreadable or inconsistent is one clear line."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -92,18 +118,29 @@ def read(path: Path) -> Plan:
         ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise PlanFileError(f"{path}: not a reconciler plan ({error})") from None
-    if not isinstance(document, dict) or document.get("format_version") != FORMAT_VERSION:
+    version = document.get("format_version") if isinstance(document, dict) else None
+    if version != FORMAT_VERSION:
         raise PlanFileError(
-            f"{path}: unsupported plan format_version "
-            f"{document.get('format_version') if isinstance(document, dict) else None!r}: plan again"
+            f"{path}: plan format_version {version!r} is not {FORMAT_VERSION}, the one this "
+            "reconciler reads: plan again with this version"
         )
     try:
-        return _plan(document)
-    except (KeyError, TypeError, ValueError) as error:
+        return _plan(document, path)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise PlanFileError(f"{path}: malformed plan ({error}): plan again") from None
 
 
-def _change_json(change: Change) -> dict[str, JsonValue]:
+# --- writing ------------------------------------------------------------------------------
+
+
+def _ref(value: object) -> object:
+    """References to objects created by the same apply are written as {"ref": key}."""
+    if isinstance(value, Ref):
+        return value.to_json()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _change_json(change: Change, preconditions: Preconditions) -> dict[str, JsonValue]:
     out: dict[str, JsonValue] = {
         "key": change.key,
         "kind": change.kind.value,
@@ -113,36 +150,51 @@ def _change_json(change: Change) -> dict[str, JsonValue]:
         "etag": change.etag,
         "reason": ", ".join(reason.value for reason in change.reasons),
         "reasons": [reason.value for reason in change.reasons],
-        "patch": [_op_json(op) for op in change.ops],
+        "patch": [_op_json(op) for op in change.sent(preconditions)],
+        "unguarded": list(change.unguarded),
+        "ignore": list(change.ignore),
         "depends_on": list(change.depends_on),
+        "documents": {
+            name: dict(document) if document is not None else None
+            for name, document in (
+                ("desired", change.desired),
+                ("live", change.live),
+                ("last", change.last),
+                ("goal", change.goal),
+            )
+        },
     }
-    if change.body is not None:
-        out["body"] = dict(change.body)
     if change.source is not None:
         out["source"] = change.source
-    if change.drift is not None:
-        out["drift"] = {"by": change.drift.by, "at": change.drift.at}
+    if change.seen is not None:
+        out["seen"] = {"by": change.seen.by, "at": change.seen.at}
+    if change.moved_from is not None:
+        out["moved_from"] = change.moved_from
     return out
 
 
 def _op_json(op: PatchOp) -> dict[str, JsonValue]:
     out = op.to_json()
-    if op.op is not Op.ADD:
+    if op.op in (Op.REPLACE, Op.REMOVE):
         out["old"] = op.old
     if op.reverts is not None:
         out["reverts"] = {"by": op.reverts.by, "at": op.reverts.at}
     return out
 
 
-def _plan(document: Mapping[str, Any]) -> Plan:
+# --- reading ------------------------------------------------------------------------------
+
+
+def _plan(document: Mapping[str, Any], path: Path) -> Plan:
     state = document["state"]
+    preconditions = Preconditions(document["preconditions"])
     return Plan(
         sandbox=str(document["sandbox"]),
         org=str(document["org"]),
         endpoint=str(document["endpoint"]),
         lineage=state["lineage"],
         serial=int(state["serial"]),
-        changes=tuple(_change(item) for item in document["changes"]),
+        changes=tuple(_change(item, preconditions, path) for item in document["changes"]),
         orphans=tuple(
             Orphan(Key(o["key"]), Kind(o["kind"]), ObjectId(o["id"]) if o["id"] else None)
             for o in document.get("orphans", [])
@@ -155,33 +207,86 @@ def _plan(document: Mapping[str, Any]) -> Plan:
         ),
         unchanged=int(document.get("summary", {}).get("unchanged", 0)),
         prune=bool(document.get("prune", False)),
+        preconditions=preconditions,
+        hidden=int(document.get("summary", {}).get("hidden", 0)),
     )
 
 
-def _change(item: Mapping[str, Any]) -> Change:
-    drift = item.get("drift")
-    return Change(
+def _change(item: Mapping[str, Any], preconditions: Preconditions, path: Path) -> Change:
+    kind = Kind(item["kind"])
+    documents = item["documents"]
+    desired, live, last = (
+        _document(kind, documents.get(name)) for name in ("desired", "live", "last")
+    )
+    seen = item.get("seen")
+    who = Attribution(seen["by"], seen["at"]) if seen else None
+    change = Change(
         key=Key(item["key"]),
-        kind=Kind(item["kind"]),
+        kind=kind,
         action=Action(item["action"]),
         reasons=tuple(Reason(r) for r in item["reasons"]),
         name=str(item["name"]),
         id=ObjectId(item["id"]) if item.get("id") else None,
         etag=Etag(str(item["etag"])) if item.get("etag") is not None else None,
-        ops=tuple(_op(op) for op in item.get("patch", [])),
-        body=item.get("body"),
-        drift=Attribution(drift["by"], drift["at"]) if drift else None,
+        desired=desired,
+        live=live,
+        last=last,
+        ignore=tuple(str(p) for p in item.get("ignore", [])),
+        seen=who,
         source=item.get("source"),
         depends_on=tuple(Key(k) for k in item.get("depends_on", [])),
+        moved_from=Key(item["moved_from"]) if item.get("moved_from") else None,
+    )
+    if change.action in (Action.UPDATE, Action.ADOPT, Action.REFRESH):
+        if desired is None or live is None:
+            raise ValueError(f"{change.key}: an {change.action.value} needs desired and live")
+        try:
+            derived = threeway.derive(desired, last, live, ignore=change.ignore, who=who)
+        except PatchBug as bug:
+            raise PlanFileError(f"{path}: {change.key}: {bug}") from None
+        change = _with(change, derived)
+    derived_patch = json.loads(
+        json.dumps([op.to_json() for op in change.sent(preconditions)], default=_ref)
+    )
+    saved: list[JsonValue] = [
+        {name: value for name, value in op.items() if name in ("op", "path", "value")}
+        for op in item.get("patch", [])
+    ]
+    if not diff.json_equal(derived_patch, saved):
+        raise PlanFileError(
+            f"{path}: the patch of {change.key} does not follow from the documents the plan "
+            "holds (the file was edited): plan again"
+        )
+    return change
+
+
+def _with(change: Change, derived: threeway.Derivation) -> Change:
+    return Change(
+        key=change.key,
+        kind=change.kind,
+        action=change.action,
+        reasons=change.reasons,
+        name=change.name,
+        id=change.id,
+        etag=change.etag,
+        desired=change.desired,
+        live=change.live,
+        last=change.last,
+        ignore=change.ignore,
+        goal=derived.goal,
+        ops=derived.ops,
+        tests=derived.tests,
+        unguarded=derived.unguarded,
+        seen=change.seen,
+        source=change.source,
+        depends_on=change.depends_on,
+        moved_from=change.moved_from,
     )
 
 
-def _op(item: Mapping[str, Any]) -> PatchOp:
-    reverts = item.get("reverts")
-    return PatchOp(
-        op=Op(item["op"]),
-        path=str(item["path"]),
-        value=item.get("value"),
-        old=item.get("old"),
-        reverts=Attribution(reverts["by"], reverts["at"]) if reverts else None,
-    )
+def _document(kind: Kind, value: Any) -> dict[str, JsonValue] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise TypeError("a document is not a JSON object")
+    return graph.typed(kind, value)

@@ -1,24 +1,25 @@
-"""Pure: desired objects + state + live objects -> Plan, computed three-way.
+"""Pure: desired objects + state + live objects -> Plan.
 
-Three-way, as `kubectl apply` does: a field present in git must equal live (add or replace); a
-field that was in the last-applied body but is gone from git is removed; a field only the server
-or the UI ever set, and git never had, is left alone, so server defaults never cause a diff.
-Git is the source of truth: a field changed outside git is planned back to its git value, and the
-operation says whose edit it reverts. Ignore rules cede fields to the UI.
+For each object git defines, the planner finds the live object it manages (by the id in state,
+or, when state does not know it, by kind and name), then hands git's body, the last-applied body
+and the live one to threeway.derive, which gives the goal, the operations, their preconditions
+and revert marks. Git is the source of truth: a field changed outside git is planned back to its
+git value and the operation says whose edit it reverts. Nothing is ever created while a live
+object of the same kind and name exists: it is adopted instead (shown, never silent). When live
+already matches git but state is behind, the plan records it (a state-only refresh).
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from reconciler import diff, graph, kinds
+from reconciler import diff, graph, kinds, threeway
 from reconciler.errors import ReconcilerError
-from reconciler.live import Live, attribution, copy_field, name_of, payload
+from reconciler.live import Live, attribution, name_of, payload
 from reconciler.model import (
     Action,
-    Attribution,
     Change,
     Desired,
     Entry,
@@ -28,10 +29,9 @@ from reconciler.model import (
     Key,
     Kind,
     ObjectId,
-    Op,
     Orphan,
-    PatchOp,
     Plan,
+    Preconditions,
     Reason,
     State,
     etag_of,
@@ -41,7 +41,7 @@ IgnoreRules = Mapping[Kind, tuple[str, ...]]
 
 
 class PlanError(ReconcilerError):
-    """The plan cannot be computed safely (for example, it would create a duplicate)."""
+    """The plan cannot be computed safely (for example, which live object to adopt is unclear)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +51,7 @@ class Target:
     sandbox: str
     org: str
     endpoint: str
+    preconditions: Preconditions = Preconditions.TEST
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,34 +77,40 @@ def plan(
     prune: bool,
     selection: Selection = Selection(),
 ) -> Plan:
-    """The changes that make the sandbox match git."""
+    """The changes that make the sandbox match git (only the selected ones; the rest counted)."""
     live = Live(live_objects)
     entries: Mapping[Key, Entry] = state.objects if state is not None else {}
-    wanted = {item.key: item for item in desired if selection.selects(item.key)}
-    managed_ids: set[str] = {entry.id for entry in entries.values() if entry.id is not None}
-
-    ids: dict[Key, str] = {key: entry.id for key, entry in entries.items() if entry.id is not None}
-    changes: dict[Key, Change] = {}
-    ignored: list[Ignored] = []
-    unchanged = 0
-
-    # Objects that will be (re)created get new ids: references to them are unknown until apply.
-    found_live = {
-        key: _find_live(item, entries.get(key), live, managed_ids) for key, item in wanted.items()
+    wanted = {item.key: item for item in desired}
+    managed: dict[str, Key] = {
+        entry.id: key for key, entry in entries.items() if entry.id is not None
     }
-    for key, found in found_live.items():
+
+    # Objects whose key is gone from git may be claimed by name: the file was renamed.
+    movable = {oid: key for oid, key in managed.items() if key not in wanted}
+    matches = {
+        key: _match(item, entries.get(key), live, managed, movable) for key, item in wanted.items()
+    }
+    _refuse_double_adoption(matches, wanted)
+    moved = {
+        key: movable[str(found["id"])]
+        for key, (found, reason) in matches.items()
+        if found is not None and reason is Reason.RENAMED
+    }
+    ids: dict[Key, str] = {key: entry.id for key, entry in entries.items() if entry.id is not None}
+    for key, (found, _) in matches.items():
         if found is None:
-            ids.pop(key, None)
+            ids.pop(key, None)  # created by this apply: references to it are known after
         else:
             ids[key] = str(found["id"])
 
+    changes: dict[Key, Change] = {}
+    ignored: list[Ignored] = []
+    unchanged = 0
     for key in sorted(wanted):
-        item = wanted[key]
-        entry = entries.get(key)
+        item, entry = wanted[key], entries.get(key)
+        found, reason = matches[key]
         body = graph.resolve(item.kind, item.body, ids)
-        found = found_live[key]
         if found is None:
-            _refuse_duplicate(item, live, managed_ids)
             missing = entry is not None and entry.id is not None
             changes[key] = Change(
                 key=key,
@@ -112,68 +119,43 @@ def plan(
                 reasons=(Reason.MISSING_REMOTELY,) if missing else (Reason.NEW,),
                 name=item.name,
                 id=entry.id if missing and entry is not None else None,
-                body=dict(item.body),
+                desired=body,
                 source=item.source.path,
                 depends_on=tuple(sorted(graph.dependencies(item.kind, body))),
             )
             continue
-        adopted = entry is None or entry.id is None
-        last = None if adopted or entry is None else entry.applied
-        live_etag = etag_of(found.get("etag"))
-        if (
-            not adopted
-            and entry is not None
-            and last is not None
-            and live_etag == entry.etag
-            and diff.json_equal(body, last)
-        ):
-            unchanged += 1  # same etag as our last write and git unchanged: nothing to look at
-            continue
+        rules = ignore.get(item.kind, ())
         current = payload(found)
-        goal, hidden = _goal(item, body, last, current, ignore.get(item.kind, ()))
-        ignored.extend(hidden)
-        patch = diff.json_patch(current, goal)
-        if not patch and not adopted:
+        ignored.extend(_hidden(item, body, current, rules))
+        renamed_from = moved.get(key)
+        if renamed_from is not None:
+            entry = entries[renamed_from]  # its last-applied body: a rename is a state mv
+        change = _update(item, entry, body, found, current, reason, rules, renamed_from)
+        if change is None:
             unchanged += 1
-            continue
-        who = attribution(found)
-        ops = tuple(_annotate(op, current, last, who) for op in patch)
-        reasons: list[Reason] = []
-        if adopted:
-            reasons.append(Reason.ADOPTED)
-        elif last is None or not diff.json_equal(body, last):
-            reasons.append(Reason.CHANGED_IN_GIT)
-        if any(op.reverts is not None for op in ops):
-            reasons.append(Reason.DRIFTED)
-        if not reasons:
-            reasons.append(Reason.CHANGED_IN_GIT)
-        changes[key] = Change(
-            key=key,
-            kind=item.kind,
-            action=Action.UPDATE,
-            reasons=tuple(reasons),
-            name=item.name,
-            id=ObjectId(str(found["id"])),
-            etag=live_etag,
-            ops=ops,
-            body=dict(item.body),
-            drift=who if Reason.DRIFTED in reasons else None,
-            source=item.source.path,
-            depends_on=tuple(sorted(graph.dependencies(item.kind, goal))),
-        )
+        else:
+            changes[key] = change
 
-    kind_of = {key: change.kind for key, change in changes.items()}
-    edges = {key: change.depends_on for key, change in changes.items()}
-    ordered = [changes[key] for key in graph.ordered(changes, edges, kind_of)]
+    selected = {key: change for key, change in changes.items() if selection.selects(key)}
+    hidden = len(changes) - len(selected)
+    kind_of = {key: change.kind for key, change in selected.items()}
+    edges = {key: change.depends_on for key, change in selected.items()}
+    ordered = [selected[key] for key in graph.ordered(selected, edges, kind_of)]
 
-    defined = {item.key for item in desired}
-    gone = [key for key in sorted(entries) if key not in defined and selection.selects(key)]
+    renamed = set(moved.values())
+    gone = [key for key in sorted(entries) if key not in wanted and key not in renamed]
     orphans: list[Orphan] = []
     deletes: list[Change] = []
     if prune:
-        deletes = _deletes(gone, entries, live)
+        every = _deletes(gone, entries, live)
+        deletes = [change for change in every if selection.selects(change.key)]
+        hidden += len(every) - len(deletes)
     else:
-        orphans = [Orphan(key=key, kind=entries[key].kind, id=entries[key].id) for key in gone]
+        orphans = [
+            Orphan(key=key, kind=entries[key].kind, id=entries[key].id)
+            for key in gone
+            if selection.selects(key)
+        ]
 
     return Plan(
         sandbox=target.sandbox,
@@ -183,112 +165,167 @@ def plan(
         serial=state.serial if state is not None else 0,
         changes=(*ordered, *deletes),
         orphans=tuple(orphans),
-        ignored=tuple(sorted(ignored, key=lambda i: (i.key, i.path))),
+        ignored=tuple(sorted((i for i in ignored if selection.selects(i.key)), key=_by_place)),
         unchanged=unchanged,
         prune=prune,
+        preconditions=target.preconditions,
+        hidden=hidden,
     )
 
 
-def merge3(
-    desired: Mapping[str, JsonValue],
-    last: Mapping[str, JsonValue] | None,
-    live: Mapping[str, JsonValue],
-) -> JsonObject:
-    """Live, with git's fields set and the fields git dropped since the last apply removed."""
-    out: JsonObject = dict(live)
-    if last is not None:
-        for name in last:
-            if name not in desired:
-                out.pop(name, None)
-    for name, value in desired.items():
-        current = live.get(name)
-        if isinstance(value, dict) and isinstance(current, dict):
-            before = last.get(name) if last is not None else None
-            out[name] = merge3(value, before if isinstance(before, dict) else None, current)
-        else:
-            out[name] = value
-    return out
+# --- matching live objects ------------------------------------------------------------------
 
 
-# --- helpers --------------------------------------------------------------------------------
-
-
-def _find_live(
-    item: Desired, entry: Entry | None, live: Live, managed_ids: set[str]
-) -> JsonObject | None:
-    """The live object a key manages, or an interrupted create of it found by name."""
-    if entry is not None and entry.id is not None:
-        return live.get(item.kind, entry.id)
-    if entry is not None and entry.pending is not None:
-        candidates = [
-            obj
-            for name in {entry.pending.name, item.name}
-            for obj in live.named(item.kind, name)
-            if obj.get("id") not in managed_ids
-        ]
-        if len(candidates) > 1:
-            ids = ", ".join(sorted(str(c.get("id")) for c in candidates))
-            raise PlanError(
-                f"{item.key}: an interrupted create left several {item.kind.value} objects named "
-                f"{item.name!r} ({ids}): delete the extra ones, then plan again"
-            )
-        return candidates[0] if candidates else None
-    return None
-
-
-def _refuse_duplicate(item: Desired, live: Live, managed_ids: set[str]) -> None:
-    """Never create a second object with a name that already exists unmanaged in the sandbox."""
-    clashes = [obj for obj in live.named(item.kind, item.name) if obj.get("id") not in managed_ids]
-    if clashes:
-        object_id = clashes[0].get("id")
-        raise PlanError(
-            f"{item.source.path or item.key}: a {item.kind.value} named {item.name!r} already exists "
-            f"in the sandbox ({object_id}) and is not managed: adopt it with "
-            f"`reconciler import {item.key} {object_id}` or give this one another name"
-        )
-
-
-def _goal(
+def _match(
     item: Desired,
-    body: Mapping[str, JsonValue],
-    last: Mapping[str, JsonValue] | None,
+    entry: Entry | None,
+    live: Live,
+    managed: Mapping[str, Key],
+    movable: Mapping[str, Key],
+) -> tuple[JsonObject | None, Reason | None]:
+    """The live object a key manages, and why it is adopted when state did not name it.
+
+    By the id state records; otherwise (no entry, an interrupted create, or the recorded object
+    is gone) by kind and name among the live objects no other key manages, or that a key gone
+    from git managed (its file was renamed).
+    """
+    if entry is not None and entry.id is not None:
+        found = live.get(item.kind, entry.id)
+        if found is not None:
+            return found, None
+        reason = Reason.MISSING_REMOTELY
+    elif entry is not None and entry.pending is not None:
+        reason = Reason.INTERRUPTED_CREATE
+    else:
+        reason = Reason.FOUND_BY_NAME
+    names = {item.name} | ({entry.pending.name} if entry and entry.pending else set())
+    candidates = [
+        obj
+        for name in sorted(names)
+        for obj in live.named(item.kind, name)
+        if str(obj.get("id")) not in managed or str(obj.get("id")) in movable
+    ]
+    if len(candidates) == 1 and str(candidates[0].get("id")) in movable:
+        reason = Reason.RENAMED
+    if len(candidates) > 1:
+        ids = ", ".join(sorted(str(c.get("id")) for c in candidates))
+        raise PlanError(
+            f"{item.source.path or item.key}: {len(candidates)} unmanaged {item.kind.value} "
+            f"objects are named {item.name!r} ({ids}): choose the one this file manages with "
+            f"`reconciler import {item.key} <id>`, or rename one of them"
+        )
+    return (candidates[0], reason) if candidates else (None, None)
+
+
+def _refuse_double_adoption(
+    matches: Mapping[Key, tuple[JsonObject | None, Reason | None]],
+    wanted: Mapping[Key, Desired],
+) -> None:
+    """Two keys must never adopt the same live object."""
+    claimed: dict[str, Key] = {}
+    for key in sorted(matches):
+        found, reason = matches[key]
+        if found is None or reason is None:
+            continue
+        object_id = str(found["id"])
+        if object_id in claimed:
+            raise PlanError(
+                f"{wanted[key].source.path or key}: {claimed[object_id]} and {key} both match "
+                f"{object_id} by name: give them different names"
+            )
+        claimed[object_id] = key
+
+
+# --- one object -----------------------------------------------------------------------------
+
+
+def _update(
+    item: Desired,
+    entry: Entry | None,
+    body: JsonObject,
+    found: JsonObject,
     current: JsonObject,
-    rules: Iterable[str],
-) -> tuple[JsonObject, list[Ignored]]:
-    goal = merge3(body, last, current)
+    reason: Reason | None,
+    rules: tuple[str, ...],
+    moved_from: Key | None,
+) -> Change | None:
+    """The change for a live object this key manages or adopts, or None when there is none."""
+    adopted = reason is not None
+    renamed = moved_from is not None
+    last = None if (adopted and not renamed) or entry is None else entry.applied
+    live_etag = etag_of(found.get("etag"))
+    if (
+        not adopted
+        and entry is not None
+        and last is not None
+        and live_etag is not None
+        and live_etag == entry.etag
+        and diff.json_equal(threeway.recorded(body, last, rules), last)
+    ):
+        return None  # our own last write is still the live revision, and git did not move
+    who = attribution(found)
+    derived = threeway.derive(body, last, current, ignore=rules, who=who)
+    reasons: list[Reason] = []
+    if adopted:
+        assert reason is not None
+        action = Action.ADOPT
+        reasons.append(reason)
+    elif derived.ops:
+        action = Action.UPDATE
+        if last is None or not diff.json_equal(threeway.recorded(body, last, rules), last):
+            reasons.append(Reason.CHANGED_IN_GIT)
+    elif (
+        entry is None
+        or entry.etag is None
+        or last is None
+        or not diff.json_equal(threeway.recorded(body, last, rules), last)
+    ):
+        action = Action.REFRESH
+        reasons.append(Reason.STATE_BEHIND)
+    else:
+        return None  # only fields git does not own (or cedes) changed
+    if any(op.reverts is not None for op in derived.ops):
+        reasons.append(Reason.DRIFTED)
+    if not reasons:
+        reasons.append(Reason.CHANGED_IN_GIT)
+    return Change(
+        key=item.key,
+        kind=item.kind,
+        action=action,
+        reasons=tuple(reasons),
+        name=item.name,
+        id=ObjectId(str(found["id"])),
+        etag=live_etag,
+        desired=body,
+        live=current,
+        last=last,
+        ignore=rules,
+        goal=derived.goal,
+        ops=derived.ops,
+        tests=derived.tests,
+        unguarded=derived.unguarded,
+        seen=who,
+        source=item.source.path,
+        depends_on=tuple(sorted(graph.dependencies(item.kind, derived.goal))),
+        moved_from=moved_from,
+    )
+
+
+def _hidden(
+    item: Desired, body: Mapping[str, JsonValue], current: JsonObject, rules: tuple[str, ...]
+) -> list[Ignored]:
+    """The differences ignore rules hide for one object, listed so nothing vanishes silently."""
     hidden: list[Ignored] = []
     for pointer in rules:
         wanted_present, wanted = diff.lookup(body, pointer)
         live_present, live_value = diff.lookup(current, pointer)
         if wanted_present and (not live_present or not diff.json_equal(wanted, live_value)):
             hidden.append(Ignored(item.key, item.kind, pointer, wanted, live_value, live_present))
-        goal = copy_field(goal, current, pointer)
-    return goal, hidden
+    return hidden
 
 
-def _annotate(
-    raw: Mapping[str, JsonValue],
-    current: Mapping[str, JsonValue],
-    last: Mapping[str, JsonValue] | None,
-    who: Attribution,
-) -> PatchOp:
-    op = Op(str(raw["op"]))
-    path = str(raw["path"])
-    live_present, live_value = diff.lookup(current, path)
-    reverts = None
-    if last is not None:
-        last_present, last_value = diff.lookup(last, path)
-        if live_present != last_present or (
-            live_present and not diff.json_equal(live_value, last_value)
-        ):
-            reverts = who
-    return PatchOp(
-        op=op,
-        path=path,
-        value=raw.get("value"),
-        old=live_value if live_present else None,
-        reverts=reverts,
-    )
+def _by_place(item: Ignored) -> tuple[str, str]:
+    return item.key, item.path
 
 
 def _deletes(gone: Sequence[Key], entries: Mapping[Key, Entry], live: Live) -> list[Change]:
@@ -319,7 +356,9 @@ def _deletes(gone: Sequence[Key], entries: Mapping[Key, Entry], live: Live) -> l
                 name=name_of(entry.applied or {}, key),
                 id=entry.id,
                 etag=etag_of(current.get("etag")) if current is not None else None,
-                drift=attribution(current) if current is not None else None,
+                live=payload(current) if current is not None else None,
+                last=entry.applied,
+                seen=attribution(current) if current is not None else None,
             )
         )
     return out

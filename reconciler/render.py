@@ -21,6 +21,7 @@ from reconciler.model import (
     PatchOp,
     Plan,
     Problem,
+    Ref,
     Report,
     Result,
 )
@@ -61,10 +62,21 @@ def _escape_command(text: str) -> str:
 
 
 def value(item: JsonValue) -> str:
-    """A JSON value as a reviewer reads it; a reference to an object not created yet says so."""
-    if isinstance(item, dict) and len(item) == 1 and isinstance(item.get("ref"), str):
-        return f"(id of {item['ref']}, known after apply)"
-    return json.dumps(item, ensure_ascii=False, sort_keys=True)
+    """A JSON value as a reviewer reads it; a reference to an object not created yet says so
+    (inside a list or an object too, so it never looks like a plain `{"ref": ...}` map)."""
+    if isinstance(item, Ref):
+        return _unknown(item)
+    return json.dumps(item, ensure_ascii=False, sort_keys=True, default=_ref_json)
+
+
+def _unknown(item: Ref) -> str:
+    return f"(id of {item.key}, known after apply)"
+
+
+def _ref_json(item: object) -> object:
+    if isinstance(item, Ref):
+        return _unknown(item)
+    raise TypeError(f"{type(item).__name__} is not JSON")
 
 
 def _op_line(op: PatchOp) -> str:
@@ -75,6 +87,8 @@ def _op_line(op: PatchOp) -> str:
             text = f"~ {op.path}: {value(op.old)} -> {value(op.value)}"
         case Op.REMOVE:
             text = f"- {op.path}: {value(op.old)}"
+        case Op.TEST:
+            text = f"? {op.path} == {value(op.value)}   (precondition)"
         case _:
             assert_never(op.op)
     if op.reverts is not None:
@@ -83,10 +97,51 @@ def _op_line(op: PatchOp) -> str:
 
 
 def summary(plan: Plan) -> str:
-    return (
+    text = (
         f"Plan: {plan.count(Action.CREATE)} to create, {plan.count(Action.UPDATE)} to update, "
-        f"{plan.count(Action.DELETE)} to delete."
+        f"{plan.count(Action.DELETE)} to delete"
     )
+    if plan.count(Action.ADOPT):
+        text += f", {plan.count(Action.ADOPT)} to adopt"
+    if plan.count(Action.REFRESH):
+        text += f", {plan.count(Action.REFRESH)} state-only"
+    return text + "."
+
+
+def _hidden_note(plan: Plan) -> str | None:
+    if not plan.hidden:
+        return None
+    them = "them" if plan.hidden != 1 else "it"
+    return (
+        f"{_plural(plan.hidden, 'change')} not shown: --only/--exclude leave {them} out, and "
+        f"applying this plan leaves {them} out too."
+    )
+
+
+def _empty(plan: Plan) -> str:
+    if plan.hidden:
+        return "No changes among the selected objects."
+    return f"No changes. Sandbox {plan.sandbox!r} matches git."
+
+
+def _notes(change: Change, code: str = "") -> list[str]:
+    """Sentences a reviewer needs to read a change beyond its operations (`code` quotes ids)."""
+    notes: list[str] = []
+    object_id = f"{code}{change.id or 'an object never created'}{code}"
+    if change.action is Action.CREATE and change.id is not None:
+        notes.append(f"Was {object_id}, deleted outside git: it is created again.")
+    if change.action is Action.ADOPT and change.moved_from is not None:
+        notes.append(
+            f"Adopts {object_id}, which {code}{change.moved_from}{code} managed until its file "
+            "was renamed: state moves it, nothing is created or deleted."
+        )
+    elif change.action is Action.ADOPT:
+        notes.append(f"Adopts {object_id}, found by kind and name: nothing is created.")
+    if change.action is Action.REFRESH:
+        notes.append(f"Live already matches git ({object_id}): state records it, nothing is sent.")
+    if change.action is Action.DELETE:
+        notes.append(f"Deletes {object_id} from the sandbox.")
+    return notes
 
 
 def _headline(change: Change) -> str:
@@ -104,6 +159,8 @@ _COLOURS: Mapping[Action, str] = {
     Action.CREATE: "green",
     Action.UPDATE: "yellow",
     Action.DELETE: "red",
+    Action.ADOPT: "cyan",
+    Action.REFRESH: "cyan",
 }
 
 
@@ -116,11 +173,14 @@ class Styled:
     bold: bool = False
 
 
-def plan_text(plan: Plan) -> list[Styled]:
-    """The plan as terraform users expect it: + create, ~ update with each operation, - delete."""
+def plan_text(plan: Plan, *, verbose: bool = False) -> list[Styled]:
+    """The plan as terraform users expect it: + create, ~ update with each operation, - delete.
+
+    verbose adds each update's `test` preconditions (they are always in the JSON plan).
+    """
     lines: list[Styled] = []
     if plan.is_empty:
-        lines.append(Styled(f"No changes. Sandbox {plan.sandbox!r} matches git.", "green", True))
+        lines.append(Styled(_empty(plan), "green", True))
     else:
         lines.append(Styled(f"reconciler will perform these actions on sandbox {plan.sandbox!r}:"))
         lines.append(Styled(""))
@@ -130,13 +190,19 @@ def plan_text(plan: Plan) -> list[Styled]:
                     f"  {change.action.glyph} {_headline(change)}", _COLOURS[change.action], True
                 )
             )
-            if change.action is Action.CREATE and change.id is not None:
-                lines.append(Styled(f"      was {change.id}, deleted outside git"))
-            if change.action is Action.DELETE and change.id is not None:
-                lines.append(Styled(f"      {change.id}"))
+            lines += [Styled(f"      {note}") for note in _notes(change)]
+            if verbose and change.ops:
+                lines += [Styled(f"      {_op_line(op)}", "cyan") for op in change.tests]
+                lines += [
+                    Styled(
+                        f"      ! {path}: JSON Patch cannot assert it is still absent: "
+                        "apply reads the object first and sends If-Match"
+                    )
+                    for path in change.unguarded
+                ]
             for op in change.ops:
                 lines.append(Styled(f"      {_op_line(op)}", "red" if op.reverts else None))
-            if change.drift is not None and change.action is Action.UPDATE:
+            if change.drift is not None:
                 lines.append(
                     Styled(
                         f"      ! changed outside git by {change.drift.by} at {change.drift.at}: "
@@ -165,6 +231,9 @@ def plan_text(plan: Plan) -> list[Styled]:
             )
         lines.append(Styled(""))
     lines.append(Styled(summary(plan), None, True))
+    hidden = _hidden_note(plan)
+    if hidden:
+        lines.append(Styled(hidden, "yellow"))
     reverted = _reverted(plan)
     if reverted:
         lines.append(
@@ -188,10 +257,16 @@ def marker(kind: str, sandbox: str) -> str:
 def plan_markdown(plan: Plan, *, limit: int = COMMENT_LIMIT) -> str:
     """A pull-request comment: summary first, details per object collapsed, under the limit."""
     head = [marker("plan", plan.sandbox), f"### reconciler plan: sandbox `{plan.sandbox}`", ""]
-    if plan.is_empty:
+    if plan.is_empty and plan.hidden:
+        head.append("**No changes among the selected objects.**")
+    elif plan.is_empty:
         head.append(f"**No changes.** Sandbox `{plan.sandbox}` matches git.")
     else:
         head.append(f"**{summary(plan)}**")
+    hidden = _hidden_note(plan)
+    if hidden:
+        head += ["", f":information_source: {hidden}"]
+    if not plan.is_empty:
         reverted = _reverted(plan)
         if reverted:
             head.append("")
@@ -215,18 +290,17 @@ def plan_markdown(plan: Plan, *, limit: int = COMMENT_LIMIT) -> str:
         notes: list[str] = []
         if change.source:
             notes.append(f"Defined in `{change.source}`.")
-        if change.action is Action.CREATE and change.id is not None:
-            notes.append(f"Was `{change.id}`, deleted outside git: it is created again.")
-        if change.action is Action.DELETE:
-            notes.append(f"Deletes `{change.id or 'an object never created'}` from the sandbox.")
+        notes += _notes(change, "`")
         if change.drift is not None:
             notes.append(f"Last changed outside git by `{change.drift.by}` at {change.drift.at}.")
         if notes:
             body += ["", *notes]
-        if change.action is Action.CREATE and change.body is not None:
-            created = json.dumps(change.body, indent=2, sort_keys=True, ensure_ascii=False)
+        if change.action is Action.CREATE and change.desired is not None:
+            created = json.dumps(
+                change.desired, indent=2, sort_keys=True, ensure_ascii=False, default=_ref_json
+            )
             body += ["", *_fenced("json", created.splitlines())]
-        elif change.ops or change.action is not Action.DELETE:
+        elif change.ops or change.action is Action.UPDATE:
             ops = [_op_line(op) for op in change.ops] or ["(no field changes)"]
             body += ["", *_fenced("diff", ops)]
         body += ["", "</details>"]
@@ -338,6 +412,8 @@ def _field_line(field: FieldDrift) -> str:
             return f"~ {field.path}: {value(field.applied)} -> {value(field.live)}"
         case Op.REMOVE:
             return f"- {field.path}: {value(field.applied)} (removed outside git)"
+        case Op.TEST:
+            raise ValueError("drift has no test operations")
         case _:
             assert_never(field.op)
 
@@ -469,10 +545,8 @@ def _result_line(result: Result) -> str:
 
 def _result_detail(result: Result) -> str:
     if result.outcome is Outcome.CONFLICT:
-        who = f" by {result.by} at {result.at}" if result.by else ""
-        return f"changed after the plan{who}; not written" + (
-            f" ({result.detail})" if result.detail else ""
-        )
+        text = f"changed after the plan by {result.by} at {result.at}; " if result.by else ""
+        return text + "not written" + (f" ({result.detail})" if result.detail else "")
     return result.detail or ""
 
 

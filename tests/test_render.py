@@ -38,6 +38,7 @@ from reconciler.model import (
     Plan,
     Problem,
     Reason,
+    Ref,
     Report,
     Result,
 )
@@ -47,7 +48,10 @@ FORK = "this pull request comes from a fork, which gets no credentials; only val
 
 
 def _plan(
-    *changes: Change, orphans: tuple[Orphan, ...] = (), ignored: tuple[Ignored, ...] = ()
+    *changes: Change,
+    orphans: tuple[Orphan, ...] = (),
+    ignored: tuple[Ignored, ...] = (),
+    hidden: int = 0,
 ) -> Plan:
     return Plan(
         sandbox="prod",
@@ -58,6 +62,7 @@ def _plan(
         changes=changes,
         orphans=orphans,
         ignored=ignored,
+        hidden=hidden,
     )
 
 
@@ -68,22 +73,27 @@ def _create(key: str, body: dict[str, JsonValue], name: str = "Web banner") -> C
         action=Action.CREATE,
         reasons=(Reason.NEW,),
         name=name,
-        body=body,
+        desired=body,
         source=f"offers/{key}.yaml",
     )
 
 
-def _update(*ops: PatchOp, drift: Attribution | None = None) -> Change:
+def _update(
+    *ops: PatchOp, tests: tuple[PatchOp, ...] = (), unguarded: tuple[str, ...] = ()
+) -> Change:
+    drifted = any(op.reverts is not None for op in ops)
     return Change(
         key=Key("summer/sale"),
         kind=Kind.PERSONALIZED_OFFER,
         action=Action.UPDATE,
-        reasons=(Reason.CHANGED_IN_GIT, Reason.DRIFTED) if drift else (Reason.CHANGED_IN_GIT,),
+        reasons=(Reason.CHANGED_IN_GIT, Reason.DRIFTED) if drifted else (Reason.CHANGED_IN_GIT,),
         name="Summer <sale>",
         id=ObjectId("dps:personalized-offer:2b"),
         etag=Etag("3"),
         ops=ops,
-        drift=drift,
+        tests=tests,
+        unguarded=unguarded,
+        seen=ALICE,
         source="offers/summer/sale.yaml",
     )
 
@@ -115,8 +125,7 @@ def test_a_plan_leads_with_the_summary_and_table_then_collapses_each_object() ->
         _create("placements/web", {"name": "Web banner", "componentType": "html"}),
         _update(
             PatchOp(Op.REPLACE, "/rank/priority", 5, 10, reverts=ALICE),
-            PatchOp(Op.ADD, "/tags/0", {"ref": "tags/summer"}),
-            drift=ALICE,
+            PatchOp(Op.ADD, "/tags/0", Ref(Key("tags/summer"))),
         ),
         DELETE,
     )
@@ -194,7 +203,7 @@ def test_a_plan_leads_with_the_summary_and_table_then_collapses_each_object() ->
 def test_operations_that_revert_outside_edits_are_warned_about_before_the_table(
     ops: tuple[PatchOp, ...], warning: str | None
 ) -> None:
-    lines = render.plan_markdown(_plan(_update(*ops, drift=ALICE))).splitlines()
+    lines = render.plan_markdown(_plan(_update(*ops))).splitlines()
     assert lines[3] == "**Plan: 0 to create, 1 to update, 0 to delete.**"
     if warning is None:
         assert not any(line.startswith(":warning:") for line in lines)
@@ -210,7 +219,7 @@ def test_a_re_created_object_names_the_id_it_replaces() -> None:
         reasons=(Reason.MISSING_REMOTELY,),
         name="Web banner",
         id=ObjectId("dps:offer-placement:1a"),
-        body={"name": "Web banner"},
+        desired={"name": "Web banner"},
     )
     section = render.plan_markdown(_plan(recreate)).split("\n\n<details>", 1)[1]
     assert section == (
@@ -269,7 +278,7 @@ def _offers(count: int) -> tuple[Change, ...]:
             action=Action.CREATE,
             reasons=(Reason.NEW,),
             name=f"Summer offer {n}",
-            body={
+            desired={
                 "name": f"Summer offer {n}",
                 "representations": [{"components": [{"content": content, "type": "html"}]}],
             },
@@ -336,7 +345,7 @@ def test_the_readme_sample_comment_is_what_the_renderer_writes() -> None:
                 action=Action.CREATE,
                 reasons=(Reason.NEW,),
                 name="Autumn",
-                body={"name": "Autumn"},
+                desired={"name": "Autumn"},
                 source="offers/tags/autumn.yaml",
             ),
             Change(
@@ -355,9 +364,9 @@ def test_the_readme_sample_comment_is_what_the_renderer_writes() -> None:
                         "2027-08-31T23:59:59.000Z",
                     ),
                     PatchOp(Op.REPLACE, "/rank/priority", 10, 7, reverts=marketer),
-                    PatchOp(Op.ADD, "/tags/1", {"ref": "tags/autumn"}),
+                    PatchOp(Op.ADD, "/tags/1", Ref(Key("tags/autumn"))),
                 ),
-                drift=marketer,
+                seen=marketer,
                 source="offers/summer/sale.yaml",
                 depends_on=(Key("tags/autumn"),),
             ),
@@ -366,6 +375,314 @@ def test_the_readme_sample_comment_is_what_the_renderer_writes() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     sample = readme.split("## Run it in GitHub", 1)[1].split("````markdown\n", 1)[1]
     assert sample.split("````", 1)[0] == render.plan_markdown(plan)
+
+
+# --- plan text (the terminal) -----------------------------------------------------------------
+
+ADOPT = Change(
+    key=Key("tags/summer"),
+    kind=Kind.TAG,
+    action=Action.ADOPT,
+    reasons=(Reason.FOUND_BY_NAME,),
+    name="Summer",
+    id=ObjectId("dps:tag:1"),
+    etag=Etag("1"),
+    ops=(PatchOp(Op.ADD, "/description", "Summer items"),),
+    tests=(PatchOp(Op.TEST, "/name", "Summer"),),
+    unguarded=("/description",),
+    source="offers/tags/summer.yaml",
+)
+REFRESH = Change(
+    key=Key("placements/web"),
+    kind=Kind.PLACEMENT,
+    action=Action.REFRESH,
+    reasons=(Reason.STATE_BEHIND,),
+    name="Web banner",
+    id=ObjectId("dps:offer-placement:1a"),
+    etag=Etag("4"),
+    tests=(PatchOp(Op.TEST, "/name", "Web banner"),),
+    source="offers/placements/web.yaml",
+)
+ADOPTED = Change(
+    key=Key("tags/summer"),
+    kind=Kind.TAG,
+    action=Action.ADOPT,
+    reasons=(Reason.FOUND_BY_NAME,),
+    name="Summer",
+    id=ObjectId("dps:tag:1"),
+    etag=Etag("1"),
+    tests=(PatchOp(Op.TEST, "/name", "Summer"),),
+    source="offers/tags/summer.yaml",
+)
+MOVED = Change(
+    key=Key("tags/season"),
+    kind=Kind.TAG,
+    action=Action.ADOPT,
+    reasons=(Reason.RENAMED,),
+    name="Summer",
+    id=ObjectId("dps:tag:1"),
+    etag=Etag("1"),
+    tests=(PatchOp(Op.TEST, "/name", "Summer"),),
+    source="offers/tags/season.yaml",
+    moved_from=Key("tags/summer"),
+)
+RECREATE = Change(
+    key=Key("rules/gold"),
+    kind=Kind.DECISION_RULE,
+    action=Action.CREATE,
+    reasons=(Reason.MISSING_REMOTELY,),
+    name="Gold members",
+    id=ObjectId("dps:eligibility-rule:7"),
+    desired={"name": "Gold members"},
+    source="offers/rules/gold.yaml",
+)
+GUARDED = _update(
+    PatchOp(Op.REPLACE, "/rank/priority", 5, 10, reverts=ALICE),
+    PatchOp(Op.ADD, "/tags/1", Ref(Key("tags/summer"))),
+    PatchOp(Op.ADD, "/description", "Sale"),
+    tests=(PatchOp(Op.TEST, "/rank/priority", 10), PatchOp(Op.TEST, "/tags", ["dps:tag:1"])),
+    unguarded=("/description",),
+)
+
+
+def _text(plan: Plan, *, verbose: bool = False) -> str:
+    return "".join(f"{line.text}\n" for line in render.plan_text(plan, verbose=verbose))
+
+
+@pytest.mark.parametrize(
+    ("verbose", "expected"),
+    [
+        pytest.param(
+            False,
+            "reconciler will perform these actions on sandbox 'prod':\n"
+            "\n"
+            '  ~ update personalized-offer summer/sale "Summer <sale>" (changed in git, drifted)\n'
+            "      ~ /rank/priority: 10 -> 5   "
+            "(reverts an edit by alice@example.com at 2026-11-20T09:30:00.000Z)\n"
+            "      + /tags/1: (id of tags/summer, known after apply)\n"
+            '      + /description: "Sale"\n'
+            "      ! changed outside git by alice@example.com at 2026-11-20T09:30:00.000Z: "
+            "the lines marked 'reverts' undo that edit\n"
+            "\n"
+            "Plan: 0 to create, 1 to update, 0 to delete.\n"
+            "1 operation reverts edits made outside git (marked above). "
+            "Add ignore rules to cede fields to the UI.\n",
+            id="by default: the operations only",
+        ),
+        pytest.param(
+            True,
+            "reconciler will perform these actions on sandbox 'prod':\n"
+            "\n"
+            '  ~ update personalized-offer summer/sale "Summer <sale>" (changed in git, drifted)\n'
+            "      ? /rank/priority == 10   (precondition)\n"
+            '      ? /tags == ["dps:tag:1"]   (precondition)\n'
+            "      ! /description: JSON Patch cannot assert it is still absent: "
+            "apply reads the object first and sends If-Match\n"
+            "      ~ /rank/priority: 10 -> 5   "
+            "(reverts an edit by alice@example.com at 2026-11-20T09:30:00.000Z)\n"
+            "      + /tags/1: (id of tags/summer, known after apply)\n"
+            '      + /description: "Sale"\n'
+            "      ! changed outside git by alice@example.com at 2026-11-20T09:30:00.000Z: "
+            "the lines marked 'reverts' undo that edit\n"
+            "\n"
+            "Plan: 0 to create, 1 to update, 0 to delete.\n"
+            "1 operation reverts edits made outside git (marked above). "
+            "Add ignore rules to cede fields to the UI.\n",
+            id="verbose: the preconditions first, and what they cannot assert",
+        ),
+    ],
+)
+def test_preconditions_and_unguarded_members_are_shown_only_when_verbose(
+    verbose: bool, expected: str
+) -> None:
+    assert _text(_plan(GUARDED), verbose=verbose) == expected
+
+
+def test_a_change_that_sends_nothing_shows_no_preconditions_even_when_verbose() -> None:
+    assert _text(_plan(REFRESH, ADOPTED), verbose=True) == (
+        "reconciler will perform these actions on sandbox 'prod':\n"
+        "\n"
+        '  * refresh placement placements/web "Web banner" '
+        "(live already matches git, state is behind)\n"
+        "      Live already matches git (dps:offer-placement:1a): state records it, "
+        "nothing is sent.\n"
+        '  = adopt tag tags/summer "Summer" (not in state, found by name)\n'
+        "      Adopts dps:tag:1, found by kind and name: nothing is created.\n"
+        "\n"
+        "Plan: 0 to create, 0 to update, 0 to delete, 1 to adopt, 1 state-only.\n"
+    )
+
+
+def test_each_action_has_its_glyph_and_a_note_saying_what_apply_does() -> None:
+    assert _text(_plan(RECREATE, ADOPT, REFRESH, DELETE)) == (
+        "reconciler will perform these actions on sandbox 'prod':\n"
+        "\n"
+        '  + create decision-rule rules/gold "Gold members" (missing remotely)\n'
+        "      Was dps:eligibility-rule:7, deleted outside git: it is created again.\n"
+        '  = adopt tag tags/summer "Summer" (not in state, found by name)\n'
+        "      Adopts dps:tag:1, found by kind and name: nothing is created.\n"
+        '      + /description: "Summer items"\n'
+        '  * refresh placement placements/web "Web banner" '
+        "(live already matches git, state is behind)\n"
+        "      Live already matches git (dps:offer-placement:1a): state records it, "
+        "nothing is sent.\n"
+        '  - delete fallback-offer old/promo "Old promo" (removed from git)\n'
+        "      Deletes dps:fallback-offer:9 from the sandbox.\n"
+        "\n"
+        "Plan: 1 to create, 0 to update, 1 to delete, 1 to adopt, 1 state-only.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ((), "Plan: 0 to create, 0 to update, 0 to delete."),
+        ((RECREATE, GUARDED, DELETE), "Plan: 1 to create, 1 to update, 1 to delete."),
+        ((ADOPT,), "Plan: 0 to create, 0 to update, 0 to delete, 1 to adopt."),
+        ((REFRESH,), "Plan: 0 to create, 0 to update, 0 to delete, 1 state-only."),
+        (
+            (ADOPT, REFRESH, GUARDED),
+            "Plan: 0 to create, 1 to update, 0 to delete, 1 to adopt, 1 state-only.",
+        ),
+    ],
+)
+def test_the_summary_counts_adoptions_and_state_only_changes_only_when_there_are_some(
+    changes: tuple[Change, ...], expected: str
+) -> None:
+    assert render.summary(_plan(*changes)) == expected
+
+
+@pytest.mark.parametrize(
+    ("hidden", "expected"),
+    [
+        (0, ["Plan: 0 to create, 0 to update, 1 to delete."]),
+        (
+            2,
+            [
+                "Plan: 0 to create, 0 to update, 1 to delete.",
+                "2 changes not shown: --only/--exclude leave them out, and applying this plan "
+                "leaves them out too.",
+            ],
+        ),
+        (
+            1,
+            [
+                "Plan: 0 to create, 0 to update, 1 to delete.",
+                "1 change not shown: --only/--exclude leave it out, and applying this plan "
+                "leaves it out too.",
+            ],
+        ),
+    ],
+)
+def test_changes_left_out_by_only_and_exclude_are_counted_after_the_summary(
+    hidden: int, expected: list[str]
+) -> None:
+    text = _text(_plan(DELETE, hidden=hidden))
+    assert text.split("\n\n")[-1].splitlines() == expected
+
+
+def test_a_plan_whose_changes_are_all_left_out_never_says_the_sandbox_matches_git() -> None:
+    plan = _plan(hidden=2)
+    assert _text(plan) == (
+        "No changes among the selected objects.\n"
+        "Plan: 0 to create, 0 to update, 0 to delete.\n"
+        "2 changes not shown: --only/--exclude leave them out, and applying this plan leaves "
+        "them out too.\n"
+    )
+    assert render.plan_markdown(plan) == (
+        "<!-- reconciler:plan:prod -->\n"
+        "### reconciler plan: sandbox `prod`\n"
+        "\n"
+        "**No changes among the selected objects.**\n"
+        "\n"
+        ":information_source: 2 changes not shown: --only/--exclude leave them out, and "
+        "applying this plan leaves them out too.\n"
+    )
+
+
+def test_a_comment_counts_hidden_changes_and_shows_an_adoption_s_operations() -> None:
+    assert render.plan_markdown(_plan(ADOPT, hidden=2)) == (
+        "<!-- reconciler:plan:prod -->\n"
+        "### reconciler plan: sandbox `prod`\n"
+        "\n"
+        "**Plan: 0 to create, 0 to update, 0 to delete, 1 to adopt.**\n"
+        "\n"
+        ":information_source: 2 changes not shown: --only/--exclude leave them out, "
+        "and applying this plan leaves them out too.\n"
+        "\n"
+        "| | Object | Kind | Reason |\n"
+        "|---|---|---|---|\n"
+        "| `=` adopt | `tags/summer` | tag | not in state, found by name |\n"
+        "\n"
+        "<details><summary><code>=</code> adopt <code>tags/summer</code> (tag): Summer</summary>\n"
+        "\n"
+        "Defined in `offers/tags/summer.yaml`.\n"
+        "Adopts `dps:tag:1`, found by kind and name: nothing is created.\n"
+        "\n"
+        "```diff\n"
+        '+ /description: "Summer items"\n'
+        "```\n"
+        "\n"
+        "</details>\n"
+    )
+
+
+def test_a_comment_shows_a_refreshed_object_s_id_as_it_is() -> None:
+    section = render.plan_markdown(_plan(REFRESH)).split("<details>", 1)[1]
+    assert section == (
+        "<summary><code>*</code> refresh <code>placements/web</code> (placement): Web banner"
+        "</summary>\n"
+        "\n"
+        "Defined in `offers/placements/web.yaml`.\n"
+        "Live already matches git (`dps:offer-placement:1a`): state records it, nothing is sent.\n"
+        "\n"
+        "</details>\n"
+    )
+
+
+def test_an_adoption_after_a_rename_names_the_key_that_managed_the_object() -> None:
+    plan = _plan(MOVED)
+    assert _text(plan) == (
+        "reconciler will perform these actions on sandbox 'prod':\n"
+        "\n"
+        '  = adopt tag tags/season "Summer" (file renamed: state moves it to the new key)\n'
+        "      Adopts dps:tag:1, which tags/summer managed until its file was renamed: state "
+        "moves it, nothing is created or deleted.\n"
+        "\n"
+        "Plan: 0 to create, 0 to update, 0 to delete, 1 to adopt.\n"
+    )
+    assert render.plan_markdown(plan).split("<details>", 1)[1] == (
+        "<summary><code>=</code> adopt <code>tags/season</code> (tag): Summer</summary>\n"
+        "\n"
+        "Defined in `offers/tags/season.yaml`.\n"
+        "Adopts `dps:tag:1`, which `tags/summer` managed until its file was renamed: state "
+        "moves it, nothing is created or deleted.\n"
+        "\n"
+        "</details>\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        (Ref(Key("tags/summer")), "(id of tags/summer, known after apply)"),
+        ({"ref": "tags/summer"}, '{"ref": "tags/summer"}'),  # plain data, e.g. characteristics
+        ("dps:tag:1", '"dps:tag:1"'),
+        ({"b": "Été", "a": 1}, '{"a": 1, "b": "Été"}'),
+        (
+            [Ref(Key("tags/summer")), "dps:tag:1"],
+            '["(id of tags/summer, known after apply)", "dps:tag:1"]',
+        ),
+        (
+            {"fallback": Ref(Key("summer/fallback")), "ref": "x"},
+            '{"fallback": "(id of summer/fallback, known after apply)", "ref": "x"}',
+        ),
+    ],
+)
+def test_a_reference_reads_as_known_after_apply_and_a_ref_mapping_as_data(
+    item: JsonValue, expected: str
+) -> None:
+    assert render.value(item) == expected
 
 
 # --- apply reports (the apply-failed issue and the job summary) --------------------------------

@@ -240,7 +240,7 @@ def test_plan_validates_with_annotations_then_plans_each_sandbox_into_an_artifac
 def _huge_plan() -> Plan:
     changes = tuple(
         Change(
-            Key(f"k{n}"), Kind.TAG, Action.CREATE, (Reason.NEW,), "x", body={"name": "x" * 5_000}
+            Key(f"k{n}"), Kind.TAG, Action.CREATE, (Reason.NEW,), "x", desired={"name": "x" * 5_000}
         )
         for n in range(20)
     )

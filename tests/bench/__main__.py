@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 
-from tests.bench import apply_bench, patch_size, plan_bench
+from tests.bench import apply_bench, patch_size, plan_bench, rate_bench
 
 
 def main(argv: list[str]) -> int:
@@ -21,6 +21,8 @@ def main(argv: list[str]) -> int:
         ("Apply", lambda: apply_bench.run(200 if quick else 1_000)),
         ("Patch size", patch_size.run),
         ("Patch speed", lambda: patch_size.timing(2_000 if quick else 10_000)),
+        ("Patch engine at the guardrails", patch_size.guardrails),
+        ("Rate limit", lambda: rate_bench.run(100 if quick else rate_bench.CHANGES)),
     ]
     for title, section in sections:
         print(f"== {title} ==", flush=True)
