@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint lint-workflows typecheck layers unit bench clean
+.PHONY: run test lint lint-workflows typecheck layers unit bench chaos clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m tests.bench
+
+## The model-based chaos run, long: `make chaos SEEDS=200` (a short fixed-seed run is in `make test`).
+SEEDS ?= 200
+chaos: $(STAMP)
+	$(PY) -m tests.chaos --seeds $(SEEDS)
 
 clean:
 	rm -rf $(VENV) .reconciler .pytest_cache .mypy_cache .ruff_cache

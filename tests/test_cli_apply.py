@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -339,3 +340,205 @@ def test_sigkill_during_apply_then_apply_again_converges(tmp_path: Path) -> None
             assert drift.returncode == 0, (
                 drift.stdout
             )  # no unmanaged object: nothing was created twice
+
+
+# --- lost state, second clones, import ---------------------------------------------------------
+
+
+def test_a_second_clone_without_state_adopts_every_object_and_creates_none(tmp_path: Path) -> None:
+    first = _fresh(tmp_path)
+    assert first.run("apply", "--auto-approve").exit_code == 0
+    before = _names(first)
+    clone = make_repo(tmp_path / "clone", estate=False)
+    write(clone)
+    second = Sandbox(app=first.app, root=clone)
+    done = second.run("plan", "--format", "json")
+    assert done.exit_code == 0, done.output
+    plan = json.loads(done.output)
+    assert sorted((c["key"], c["action"], c["reason"]) for c in plan["changes"]) == [
+        (key, "adopt", "not in state, found by name") for key in KEYS
+    ]
+    assert second.run("apply", "--auto-approve").exit_code == 0
+    assert _names(second) == before  # nothing created twice
+    assert second.run("plan", "--detailed-exitcode").exit_code == 0
+    assert _state(clone)["objects"] == {
+        key: {**entry, "applied_at": _state(clone)["objects"][key]["applied_at"]}
+        for key, entry in _state(first.root)["objects"].items()
+    }
+
+
+def test_import_of_a_key_whose_file_exists_records_state_only(tmp_path: Path) -> None:
+    sandbox = _fresh(tmp_path)
+    assert sandbox.run("apply", "--auto-approve").exit_code == 0
+    offer = _state(sandbox.root)["objects"]["summer/sale"]["id"]
+    for name in ("local.json", "local.json.bak"):
+        (sandbox.root / "state" / name).unlink(missing_ok=True)
+    done = sandbox.run("import", "summer/sale", offer)
+    assert (done.exit_code, done.output) == (
+        0,
+        f"Imported personalized-offer {offer} as summer/sale (state only: its file already "
+        "defines it)\n1 object imported.\n",
+    )
+    assert sorted((sandbox.root / "offers").rglob("*.yaml")) == sorted(
+        sandbox.root / "offers" / f"{key}.yaml" for key in KEYS
+    )
+    plan = json.loads(sandbox.run("plan", "--format", "json").output)
+    assert sorted((c["key"], c["action"]) for c in plan["changes"]) == sorted(
+        [("summer/sale", "refresh")] + [(key, "adopt") for key in KEYS if key != "summer/sale"]
+    )
+
+
+def test_import_all_after_state_is_lost_matches_files_by_name_and_writes_none(
+    tmp_path: Path,
+) -> None:
+    sandbox = _fresh(tmp_path)
+    assert sandbox.run("apply", "--auto-approve").exit_code == 0
+    ids = {key: entry["id"] for key, entry in _state(sandbox.root)["objects"].items()}
+    shutil.rmtree(sandbox.root / "state")
+    done = sandbox.run("import", "--all")
+    assert done.exit_code == 0, done.output
+    assert done.output.splitlines()[-1] == "7 objects imported."
+    assert sorted((sandbox.root / "offers").rglob("*.yaml")) == sorted(
+        sandbox.root / "offers" / f"{key}.yaml" for key in KEYS
+    )
+    assert {key: entry["id"] for key, entry in _state(sandbox.root)["objects"].items()} == ids
+    assert sandbox.run("apply", "--auto-approve").exit_code == 0
+    assert sandbox.run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_import_all_writes_each_kind_into_its_own_folder(tmp_path: Path) -> None:
+    source = _fresh(tmp_path)
+    assert source.run("apply", "--auto-approve").exit_code == 0
+    empty = make_repo(tmp_path / "empty", estate=False)
+    target = Sandbox(app=source.app, root=empty)
+    done = target.run("import", "--all")
+    assert done.exit_code == 0, done.output
+    written = sorted(
+        p.relative_to(empty / "offers").as_posix() for p in (empty / "offers").rglob("*.yaml")
+    )
+    assert written == [
+        "collections/summer-offers.yaml",
+        "decisions/home-page-summer.yaml",
+        "fallback/everyone-gets-free-shipping.yaml",
+        "personalized/summer-sale.yaml",
+        "placements/web-banner.yaml",
+        "rules/gold-members.yaml",
+        "tags/summer.yaml",
+    ]
+    assert target.run("validate").exit_code == 0
+    assert target.run("plan", "--detailed-exitcode").exit_code == 0
+
+
+# --- saved plans and the state serial ----------------------------------------------------------
+
+
+def test_a_saved_plan_is_refused_once_the_state_moved(tmp_path: Path) -> None:
+    sandbox = _fresh(tmp_path)
+    assert sandbox.run("apply", "--auto-approve").exit_code == 0
+    path = sandbox.root / "offers" / "summer" / "sale.yaml"
+    path.write_text(path.read_text().replace("priority: 5", "priority: 6"))
+    assert sandbox.run("plan", "--out", str(tmp_path / "plan.json")).exit_code == 0
+    serial = _state(sandbox.root)["serial"]
+    assert sandbox.run("apply", "--auto-approve", "--only", "summer/sale").exit_code == 0
+    done = sandbox.run("apply", str(tmp_path / "plan.json"))
+    assert (done.exit_code, done.output) == (
+        1,
+        f"Error: the plan was made at state serial {serial}, but local.json is at serial "
+        f"{_state(sandbox.root)['serial']}: something was applied since; run `reconciler plan "
+        "--sandbox local` again and apply that plan\n",
+    )
+
+
+# --- the shell: one line for what a user can cause ---------------------------------------------
+
+
+def test_a_missing_reconciler_yaml_is_one_line_saying_how_to_create_one(tmp_path: Path) -> None:
+    sandbox = _fresh(tmp_path)
+    (sandbox.root / "reconciler.yaml").unlink()
+    done = sandbox.run("plan")
+    assert done.exit_code == 1
+    assert done.output == (
+        f"Error: no reconciler.yaml in {sandbox.root}: run reconciler from the repository root "
+        "(or pass -C <root>), or create one: `printf 'default: local\\nsandboxes:\\n  local:\\n"
+        "    endpoint: embedded\\n' > reconciler.yaml` (README: Configuration)\n"
+    )
+
+
+def test_a_plan_saved_into_a_missing_folder_is_one_line(tmp_path: Path) -> None:
+    sandbox = _fresh(tmp_path)
+    target = tmp_path / "nowhere" / "plan.json"
+    done = sandbox.run("plan", "--out", str(target))
+    assert done.exit_code == 1
+    assert done.output.splitlines()[-1] == (
+        f"Error: {target}: the folder {target.parent} does not exist: create it or choose another"
+    )
+
+
+def test_a_state_path_that_is_not_a_folder_is_one_line(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", estate=False)
+    write(repo)
+    (repo / "state").rmdir()
+    (repo / "state").write_text("not a folder")
+    done = _subprocess(repo, "apply", "--auto-approve")
+    assert (done.returncode, done.stdout, done.stderr) == (
+        1,
+        "",
+        "Error: state/local.json cannot be read (Not a directory): it was not modified\n",
+    )
+
+
+def test_an_unexpected_os_error_is_one_line_naming_where_the_details_are(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", estate=False)
+    write(repo)
+    (repo / ".reconciler").write_text("the embedded sandbox's folder is a file")
+    done = _subprocess(repo, "plan")
+    lines = done.stderr.splitlines()
+    assert (done.returncode, done.stdout, len(lines)) == (1, "", 1), done.stderr
+    prefix = f"Error: File exists: {repo / '.reconciler'} (details in "
+    assert lines[0].startswith(prefix), lines[0]
+    log = Path(lines[0].removeprefix(prefix).removesuffix(")"))
+    assert "Traceback" in log.read_text()
+    log.unlink()
+
+
+def _subprocess(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "reconciler.cli", "-C", str(repo), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_sigint_finishes_in_flight_writes_reports_and_exits_130(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", estate=False)
+    write(repo)
+    with served_emulator("--latency-ms", "150") as base:
+        (repo / "reconciler.yaml").write_text(served_config(base))
+        env = {**os.environ, "ADOBE_CLIENT_ID": "ci-bot", "ADOBE_CLIENT_SECRET": "s3cret-value"}
+        command = [sys.executable, "-m", "reconciler.cli", "-C", str(repo), "apply"]
+        process = subprocess.Popen(
+            [*command, "--auto-approve", "--parallelism", "1"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        journal = repo / "state" / "remote.journal"
+        deadline = time.monotonic() + 60
+        while process.poll() is None and time.monotonic() < deadline:
+            if journal.exists() and len(journal.read_text().splitlines()) >= 2:
+                break
+            time.sleep(0.005)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 130, out + err
+        summary = [line for line in out.splitlines() if line.startswith("Apply: ")]
+        assert len(summary) == 1
+        assert "interrupted before it started" in out
+        assert "Traceback" not in err
+        again = subprocess.run(
+            [*command, "--auto-approve"], env=env, capture_output=True, text=True, check=False
+        )
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert sorted(_state(repo, "remote")["objects"]) == KEYS
