@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import collections
+import enum
 import json
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, assert_never
 from urllib.parse import quote
 
 import httpx
@@ -52,11 +55,19 @@ class AuthFailed(ApiError):
 
 
 class RateLimited(ApiError):
-    """429 after every retry."""
+    """429 for longer than the retry policy's throttled budget."""
 
 
 class ServerFailed(ApiError):
     """5xx after every retry."""
+
+
+class Unsettled(ApiError):
+    """Every pass over a list saw fewer objects than its total: objects came and went meanwhile."""
+
+    def __init__(self, operation: str, detail: str) -> None:
+        super().__init__(operation, 200, detail)
+        self.args = (f"{operation}: {detail}",)  # the server answered fine: no status to show
 
 
 class OutcomeUnknown(ApiError):
@@ -100,22 +111,169 @@ class Receipt:
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
+    """How long a request is retried.
+
+    5xx answers and lost connections are retried `attempts` times within `budget` seconds.
+    429 answers say nothing was done and the server is merely busy, so a throttled request
+    keeps trying for up to `throttled_budget` seconds from its first 429, however many tries.
+    """
+
     attempts: int = 8
     initial: float = 0.2
     maximum: float = 10.0
     budget: float = 120.0
+    throttled_budget: float = 900.0
 
 
 @dataclass
 class Counters:
-    """Requests sent, by method (for benchmarks and the apply report)."""
+    """Requests sent, by method, and how the server throttled them (benchmarks, the apply report)."""
 
     by_method: dict[str, int] = field(default_factory=dict)
     retries: int = 0
+    throttled: int = 0
+    """429 answers seen."""
+    limit: int = 0
+    """Requests allowed in flight now (the adaptive limit)."""
+    min_limit: int = 0
+    """The lowest the adaptive limit went."""
 
     @property
     def total(self) -> int:
         return sum(self.by_method.values())
+
+
+# --- adaptive concurrency -------------------------------------------------------------------
+
+DECREASE = 0.5
+"""A 429 halves the in-flight limit, at most once per round (see AdaptiveLimit)."""
+FLOOR = 1
+"""The limit never drops below one request in flight."""
+
+
+class Outcome(enum.Enum):
+    """How one sent request ended, as the adaptive limit sees it."""
+
+    ANSWERED = "answered"
+    """Any answer but 429 or 5xx: the server keeps up."""
+    THROTTLED = "throttled"
+    """429: the server refuses this rate."""
+    FAILED = "failed"
+    """5xx or no answer: says nothing about the rate."""
+
+
+class AdaptiveLimit:
+    """AIMD on the number of requests in flight: a pure state machine, no clock and no I/O.
+
+    The limit starts at `ceiling`. A 429 halves it (DECREASE), but only when the refused
+    request was sent after the previous decrease: the requests already in flight then belong
+    to the round that was refused, so one burst of 429s halves the limit once, not per 429.
+    A round of answers (as many as the limit) raises it by one, back up to `ceiling`. A
+    Retry-After holds every request until it has passed, since the server counts per client.
+    """
+
+    def __init__(self, ceiling: int) -> None:
+        self.ceiling = max(FLOOR, ceiling)
+        self.current = self.ceiling
+        self.lowest = self.ceiling
+        self.in_flight = 0
+        self.throttled = 0
+        self.resume_at = -math.inf
+        self._sent = 0
+        self._round = 0  # tickets below this were sent before the last decrease
+        self._answered = 0  # answers since the limit last changed
+
+    @property
+    def has_room(self) -> bool:
+        return self.in_flight < self.current
+
+    def pause(self, now: float) -> float:
+        """Seconds to wait before sending anything (a Retry-After not yet over)."""
+        return max(0.0, self.resume_at - now)
+
+    def start(self) -> int:
+        """Count a request as sent; its ticket tells finish() which round it belonged to."""
+        ticket = self._sent
+        self._sent += 1
+        self.in_flight += 1
+        return ticket
+
+    def finish(
+        self, ticket: int, outcome: Outcome, now: float, retry_after: float | None = None
+    ) -> None:
+        self.in_flight -= 1
+        match outcome:
+            case Outcome.ANSWERED:
+                self._answered += 1
+                if self._answered >= self.current and self.current < self.ceiling:
+                    self.current += 1
+                    self._answered = 0
+            case Outcome.THROTTLED:
+                self.throttled += 1
+                if ticket >= self._round:
+                    self.current = max(FLOOR, int(self.current * DECREASE))
+                    self.lowest = min(self.lowest, self.current)
+                    self._round = self._sent
+                    self._answered = 0
+                if retry_after is not None:
+                    self.resume_at = max(self.resume_at, now + retry_after)
+            case Outcome.FAILED:
+                pass
+            case _:
+                assert_never(outcome)
+
+
+class _Gate:
+    """Admits requests as the AdaptiveLimit allows: waits out its pauses, queues for its room.
+
+    Waiters are woken first come, first served, as many as there is room for; a woken waiter
+    that finds the room taken keeps its place at the head of the queue.
+    """
+
+    def __init__(
+        self,
+        limit: AdaptiveLimit,
+        clock: Callable[[], float],
+        sleep: Callable[[float], Awaitable[None]],
+    ) -> None:
+        self.limit = limit
+        self._clock = clock
+        self._sleep = sleep
+        self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def enter(self) -> int:
+        first_in_line = False
+        while True:
+            pause = self.limit.pause(self._clock())
+            if pause > 0:
+                await self._sleep(pause)
+                continue
+            if self.limit.has_room:
+                return self.limit.start()
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            if first_in_line:
+                self._waiting.appendleft(waiter)  # woken but beaten to the room: keep its place
+            else:
+                self._waiting.append(waiter)
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    self._wake()  # it was woken for a room it will not take: pass it on
+                raise
+            first_in_line = True
+
+    def leave(self, ticket: int, outcome: Outcome, retry_after: float | None) -> None:
+        self.limit.finish(ticket, outcome, self._clock(), retry_after)
+        self._wake()
+
+    def _wake(self) -> None:
+        room = self.limit.current - self.limit.in_flight
+        while room > 0 and self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                room -= 1
 
 
 _RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -127,6 +285,13 @@ _MAYBE_SENT = (
     httpx.ReadError,
     httpx.WriteError,
 )
+
+
+LIST_ORDER = "created"
+"""Lists sort by creation time (ascending), which no edit changes; ties stay on one page."""
+LIST_PASSES = 3
+"""Times a list is read from the start when a pass sees fewer objects than its total."""
+MAX_PAGES = 100_000
 
 
 def asgi_transport(app: Callable[..., Awaitable[None]]) -> httpx.AsyncBaseTransport:
@@ -148,19 +313,24 @@ class Client:
         retry: RetryPolicy | None = None,
         log: Log | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
         seed: int | None = None,
     ) -> None:
+        """`max_in_flight` is the ceiling of the adaptive limit; `clock` and `sleep` go together."""
         self.endpoint = endpoint
         self._credentials = credentials
         self._retry = retry or RetryPolicy()
         self._log = log
         self._sleep = sleep
+        self._clock = clock
         self._rng = random.Random(seed)
-        self._gate = asyncio.Semaphore(max_in_flight)
+        self._gate = _Gate(AdaptiveLimit(max_in_flight), clock, sleep)
         self._token: str | None = credentials.access_token
-        self._token_expires = float("inf") if credentials.access_token else 0.0
+        self._token_expires = math.inf if credentials.access_token else 0.0
         self._token_lock = asyncio.Lock()
-        self.counters = Counters()
+        self._auth_refused: AuthFailed | None = None
+        ceiling = self._gate.limit.ceiling
+        self.counters = Counters(limit=ceiling, min_limit=ceiling)
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(timeout, connect=10.0),
@@ -184,26 +354,55 @@ class Client:
     async def list_all(
         self, kind: Kind, *, filters: Sequence[str] = (), page_size: int = 100
     ) -> list[JsonObject]:
-        """Every object of a kind, following `_links.next` until it is absent."""
+        """Every object of a kind, in creation order, each once.
+
+        Pages are sorted by `created`, which no edit changes: under the default `-modified`
+        an object edited while we page jumps ahead of the cursor and is never seen. Objects
+        created or deleted meanwhile can still make a pass see fewer objects than the `total`
+        the pages report; then the whole list is read again, up to LIST_PASSES times.
+        """
+        operation = f"list {kind.value}"
+        for _ in range(LIST_PASSES):
+            found, total = await self._list_pass(kind, filters, page_size)
+            if total is None or len(found) >= total:
+                return list(found.values())
+            if self._log is not None:
+                self._log(f"{operation}: saw {len(found)} of {total} objects; listing again")
+        raise Unsettled(
+            operation,
+            f"{LIST_PASSES} passes each saw fewer objects than the total (the last {len(found)} "
+            f"of {total}): objects are being created or deleted meanwhile; run the command again",
+        )
+
+    async def _list_pass(
+        self, kind: Kind, filters: Sequence[str], page_size: int
+    ) -> tuple[dict[str, JsonObject], int | None]:
+        """One pass over every page: the objects by id (the latest copy), and the last total."""
         spec = kinds.spec(kind)
-        params: list[tuple[str, str]] = [*spec.query.items(), ("limit", str(page_size))]
+        operation = f"list {kind.value}"
+        params: list[tuple[str, str]] = [
+            *spec.query.items(),
+            ("orderby", LIST_ORDER),
+            ("limit", str(page_size)),
+        ]
         params += [("property", expression) for expression in filters]
         url = self._url(spec.collection)
-        results: list[JsonObject] = []
-        seen_pages = 0
-        while True:
-            body = await self._json("GET", url, f"list {kind.value}", params=params)
+        found: dict[str, JsonObject] = {}
+        for _ in range(MAX_PAGES):
+            body = await self._json("GET", url, operation, params=params)
             page = body.get("results") if isinstance(body, dict) else None
             if not isinstance(page, list):
-                raise ApiError(f"list {kind.value}", 200, "the response has no results list")
-            results.extend(item for item in page if isinstance(item, dict))
-            seen_pages += 1
+                raise ApiError(operation, 200, "the response has no results list")
+            for item in page:
+                if isinstance(item, dict):
+                    found[str(item.get("id"))] = item
             following = _next_href(body)
             if following is None:
-                return results
+                total = body.get("total")
+                is_count = isinstance(total, int) and not isinstance(total, bool)
+                return found, total if is_count else None
             url, params = self._url(following), []
-            if seen_pages > 100_000:
-                raise ApiError(f"list {kind.value}", 200, "pagination does not end")
+        raise ApiError(operation, 200, "pagination does not end")
 
     async def get(self, kind: Kind, object_id: str) -> JsonObject:
         spec = kinds.spec(kind)
@@ -318,27 +517,24 @@ class Client:
         headers: Mapping[str, str] | None = None,
         idempotent: bool,
     ) -> httpx.Response:
-        """One logical request: auth, bounded concurrency, retries where they are safe."""
-        attempt = 0
+        """One logical request: auth, adaptive concurrency, retries where they are safe.
+
+        5xx and lost connections count against the retry policy's attempts and budget; 429s
+        do not: nothing was done, so the request waits its turn for up to throttled_budget.
+        """
+        attempt = 0  # tries that failed, or were answered 5xx
+        throttled = 0  # tries answered 429
+        throttled_since: float | None = None
         refreshed = False
-        started = time.monotonic()
+        started = self._clock()
         while True:
             attempt += 1
             request_headers = {**(await self._auth_headers()), **(headers or {})}
             if content is not None:
                 request_headers["Content-Type"] = "application/json"
-            begun = time.monotonic()
+            begun = time.perf_counter()
             try:
-                async with self._gate:
-                    self.counters.by_method[method] = self.counters.by_method.get(method, 0) + 1
-                    response = await self._http.request(
-                        method,
-                        url,
-                        params=tuple(params) if params else None,
-                        content=content,
-                        headers=request_headers,
-                    )
-                    await response.aread()
+                response = await self._exchange(method, url, params, content, request_headers)
             except _NEVER_SENT as error:
                 self._trace(method, url, params, None, begun)
                 if attempt < self._retry.attempts and self._within_budget(started):
@@ -363,14 +559,27 @@ class Client:
                 refreshed = True
                 self._token, self._token_expires = None, 0.0
                 continue
+            if status == 429:
+                attempt -= 1
+                throttled += 1
+                now = self._clock()
+                throttled_since = now if throttled_since is None else throttled_since
+                if now - throttled_since < self._retry.throttled_budget:
+                    self.counters.retries += 1
+                    if _retry_after_seconds(response.headers.get("Retry-After")) is None:
+                        await self._backoff(throttled, None)  # else the gate waits it out
+                    continue
+                raise RateLimited(
+                    operation,
+                    status,
+                    f"{_detail(response)} (still refused after "
+                    f"{self._retry.throttled_budget:.0f} s of retries: try again later)",
+                )
             if status in _RETRYABLE_STATUS:
-                retry_safe = status == 429 or idempotent
-                if retry_safe and attempt < self._retry.attempts and self._within_budget(started):
+                if idempotent and attempt < self._retry.attempts and self._within_budget(started):
                     self.counters.retries += 1
                     await self._backoff(attempt, response.headers.get("Retry-After"))
                     continue
-                if status == 429:
-                    raise RateLimited(operation, status, _detail(response) + " (retries exhausted)")
                 raise ServerFailed(operation, status, _detail(response))
             if status >= 400:
                 raise _BY_STATUS.get(status, ApiError)(operation, status, _detail(response))
@@ -383,8 +592,51 @@ class Client:
                 )
             return response
 
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        params: list[tuple[str, str]] | None,
+        content: bytes | None,
+        headers: Mapping[str, str],
+    ) -> httpx.Response:
+        """One HTTP exchange, admitted by the adaptive gate and reported back to it."""
+        ticket = await self._gate.enter()
+        outcome, retry_after = Outcome.FAILED, None
+        try:
+            self.counters.by_method[method] = self.counters.by_method.get(method, 0) + 1
+            response = await self._http.request(
+                method,
+                url,
+                params=tuple(params) if params else None,
+                content=content,
+                headers=headers,
+            )
+            await response.aread()
+            if response.status_code == 429:
+                outcome = Outcome.THROTTLED
+                retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+                if retry_after is not None:
+                    retry_after = min(retry_after, self._retry.maximum * 6)
+            elif response.status_code < 500:
+                outcome = Outcome.ANSWERED
+            return response
+        finally:
+            self._gate.leave(ticket, outcome, retry_after)
+            self._count(self._gate.limit)
+
+    def _count(self, limit: AdaptiveLimit) -> None:
+        if self._log is not None and limit.current < self.counters.limit:
+            self._log(
+                f"throttled (429): at most {limit.current} requests in flight now, "
+                f"was {self.counters.limit}"
+            )
+        self.counters.throttled = limit.throttled
+        self.counters.limit = limit.current
+        self.counters.min_limit = limit.lowest
+
     def _within_budget(self, started: float) -> bool:
-        return time.monotonic() - started < self._retry.budget
+        return self._clock() - started < self._retry.budget
 
     async def _backoff(self, attempt: int, retry_after: str | None) -> None:
         delay = _retry_after_seconds(retry_after)
@@ -398,23 +650,39 @@ class Client:
 
     async def _auth_headers(self) -> dict[str, str]:
         token = await self._access_token()
+        api_key = self._credentials.api_key or self._credentials.client_id
+        if not api_key:
+            raise AuthFailed(
+                "authenticate",
+                None,
+                "no API key for the x-api-key header: set ADOBE_API_KEY "
+                "(or ADOBE_CLIENT_ID) to the credential's client id",
+            )
         return {
             "Authorization": f"Bearer {token}",
-            "x-api-key": self._credentials.client_id or "",
+            "x-api-key": api_key,
             "x-gw-ims-org-id": self.endpoint.org,
             "x-sandbox-name": self.endpoint.sandbox,
             "Accept": "application/json",
         }
 
     async def _access_token(self) -> str:
-        if self._token is not None and time.monotonic() < self._token_expires:
+        if self._token is not None and self._clock() < self._token_expires:
             return self._token
         async with self._token_lock:
-            if self._token is not None and time.monotonic() < self._token_expires:
+            if self._token is not None and self._clock() < self._token_expires:
                 return self._token
-            self._token, lifetime = await self._fetch_token()
+            if self._auth_refused is not None:  # asking again would only be refused again
+                refused = self._auth_refused
+                raise AuthFailed(refused.operation, refused.status, refused.detail)
+            try:
+                self._token, lifetime = await self._fetch_token()
+            except AuthFailed as refused:
+                if refused.status is None or refused.status < 500:
+                    self._auth_refused = refused
+                raise
             # Refresh a little before expiry so a long apply never sends a dying token.
-            self._token_expires = time.monotonic() + max(lifetime - min(300.0, lifetime / 10), 1.0)
+            self._token_expires = self._clock() + max(lifetime - min(300.0, lifetime / 10), 1.0)
             return self._token
 
     async def _fetch_token(self) -> tuple[str, float]:
@@ -424,7 +692,7 @@ class Client:
                 "authenticate",
                 None,
                 "no credentials: set ADOBE_CLIENT_ID and ADOBE_CLIENT_SECRET (and ADOBE_SCOPES), "
-                "or ADOBE_ACCESS_TOKEN",
+                "or ADOBE_ACCESS_TOKEN and ADOBE_API_KEY",
             )
         if self.endpoint.ims_url is None:
             raise AuthFailed("authenticate", None, "the sandbox has no ims: URL in reconciler.yaml")
@@ -438,7 +706,7 @@ class Client:
         attempt = 0
         while True:
             attempt += 1
-            begun = time.monotonic()
+            begun = time.perf_counter()
             try:
                 response = await self._http.post(self.endpoint.ims_url, data=form)
             except httpx.TransportError as error:
@@ -454,6 +722,13 @@ class Client:
                 await self._backoff(attempt, response.headers.get("Retry-After"))
                 continue
             break
+        if response.status_code == 404:
+            raise AuthFailed(
+                "authenticate",
+                404,
+                f"no IMS token endpoint at {self.endpoint.ims_url}: check ims: in reconciler.yaml "
+                "(for example https://ims-na1.adobelogin.com/ims/token/v3)",
+            )
         if response.status_code != 200:
             raise AuthFailed(
                 "authenticate",
@@ -483,7 +758,7 @@ class Client:
         path = httpx.URL(url).raw_path.decode("ascii", "replace")
         if params:
             path += ("&" if "?" in path else "?") + str(httpx.QueryParams(tuple(params)))
-        elapsed = (time.monotonic() - begun) * 1000
+        elapsed = (time.perf_counter() - begun) * 1000
         outcome = str(status) if status is not None else "no response"
         self._log(self._redact(f"{method} {path} -> {outcome} ({elapsed:.0f} ms)"))
 

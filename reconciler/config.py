@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -23,6 +24,16 @@ Locator = Callable[[tuple[str | int, ...]], tuple[int, int]]
 _POINTER = re.compile(r"^(/([^/~]|~[01])*)+$")
 
 
+class Preconditions(enum.Enum):
+    """How a write guards against an object changed since the plan read it."""
+
+    TEST = "test"
+    """JSON Patch `test` operations on the fields as the plan saw them (holds even where the
+    server ignores If-Match)."""
+    IF_MATCH = "if-match"
+    """An If-Match header with the etag the plan saw."""
+
+
 @dataclass(frozen=True, slots=True)
 class Sandbox:
     """One target sandbox: where its API lives and which org and sandbox headers it takes."""
@@ -33,6 +44,7 @@ class Sandbox:
     org: str
     name: str
     page_size: int = 100
+    preconditions: Preconditions = Preconditions.TEST
 
     @property
     def is_embedded(self) -> bool:
@@ -66,6 +78,7 @@ class _SandboxModel(BaseModel):
     org: str | None = None
     name: str | None = None
     page_size: int = Field(default=100, ge=1, le=1000)
+    preconditions: Literal["test", "if-match"] = "test"
 
     @field_validator("endpoint")
     @classmethod
@@ -148,6 +161,7 @@ def parse(data: Mapping[str, JsonValue], locate: Locator, env: Mapping[str, str]
             org=org,
             name=sandbox.name or key,
             page_size=sandbox.page_size,
+            preconditions=Preconditions(sandbox.preconditions),
         )
     ignore = {Kind(kind): tuple(pointers) for kind, pointers in sorted(model.ignore.items())}
     return Config(default=model.default, prune=model.prune, sandboxes=sandboxes, ignore=ignore)
@@ -160,11 +174,15 @@ def default_config() -> Config:
 
 
 def credentials(env: Mapping[str, str] | None = None) -> Credentials:
-    """Credentials come only from environment variables, never from files."""
+    """Credentials come only from environment variables, never from files.
+
+    ADOBE_ACCESS_TOKEN needs no client secret; its x-api-key is ADOBE_API_KEY, else ADOBE_CLIENT_ID.
+    """
     source = os.environ if env is None else env
     return Credentials(
         client_id=source.get("ADOBE_CLIENT_ID") or None,
         client_secret=source.get("ADOBE_CLIENT_SECRET") or None,
         scopes=source.get("ADOBE_SCOPES") or None,
         access_token=source.get("ADOBE_ACCESS_TOKEN") or None,
+        api_key=source.get("ADOBE_API_KEY") or None,
     )

@@ -1,0 +1,73 @@
+"""reconciler.yaml and the environment -> settings: per-sandbox preconditions, credentials."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler import config, documents
+from reconciler.config import Preconditions
+from reconciler.errors import ConfigError
+from reconciler.model import Credentials
+
+SANDBOXES = """\
+default: stage
+sandboxes:
+  stage:
+    endpoint: embedded
+  prod:
+    endpoint: embedded
+    preconditions: {prod}
+"""
+
+
+def parse(tmp_path: Path, text: str) -> config.Config:
+    path = tmp_path / config.FILE_NAME
+    path.write_text(text)
+    data, locate = documents.read_mapping(path, display=config.FILE_NAME)
+    return config.parse(data, locate, {})
+
+
+@pytest.mark.parametrize(
+    ("prod", "expected"),
+    [
+        ("test", {"stage": Preconditions.TEST, "prod": Preconditions.TEST}),
+        ("if-match", {"stage": Preconditions.TEST, "prod": Preconditions.IF_MATCH}),
+    ],
+)
+def test_preconditions_are_per_sandbox_and_default_to_test(
+    tmp_path: Path, prod: str, expected: dict[str, Preconditions]
+) -> None:
+    parsed = parse(tmp_path, SANDBOXES.format(prod=prod))
+    assert {key: sandbox.preconditions for key, sandbox in parsed.sandboxes.items()} == expected
+
+
+def test_unknown_preconditions_are_a_located_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse(tmp_path, SANDBOXES.format(prod="etag"))
+    assert str(raised.value) == (
+        "reconciler.yaml:7:20: sandboxes.prod.preconditions: Input should be 'test' or 'if-match'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (
+            {"ADOBE_CLIENT_ID": "ci", "ADOBE_CLIENT_SECRET": "s", "ADOBE_SCOPES": "openid"},
+            Credentials(client_id="ci", client_secret="s", scopes="openid"),
+        ),
+        (
+            {"ADOBE_ACCESS_TOKEN": "t", "ADOBE_API_KEY": "key"},
+            Credentials(access_token="t", api_key="key"),
+        ),
+        (
+            {"ADOBE_ACCESS_TOKEN": "t", "ADOBE_CLIENT_ID": "ci", "ADOBE_API_KEY": ""},
+            Credentials(access_token="t", client_id="ci"),
+        ),
+        ({}, Credentials()),
+    ],
+)
+def test_credentials_come_from_the_environment(env: dict[str, str], expected: Credentials) -> None:
+    assert config.credentials(env) == expected
