@@ -33,7 +33,6 @@ from reconciler.model import (
     Kind,
     ObjectId,
     Plan,
-    Preconditions,
     Report,
     Result,
     State,
@@ -166,7 +165,7 @@ def _target(sandbox: Sandbox) -> planner.Target:
         sandbox=sandbox.key,
         org=sandbox.org,
         endpoint=sandbox.endpoint,
-        preconditions=Preconditions(sandbox.preconditions.value),
+        preconditions=sandbox.preconditions,
     )
 
 

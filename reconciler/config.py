@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -12,7 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reconciler.errors import ConfigError
-from reconciler.model import Credentials, JsonValue, Kind
+from reconciler.model import Credentials, JsonValue, Kind, Preconditions
 
 FILE_NAME = "reconciler.yaml"
 EMBEDDED = "embedded"
@@ -22,16 +21,6 @@ Locator = Callable[[tuple[str | int, ...]], tuple[int, int]]
 """Maps a path inside the YAML file to its (line, column), 1-based."""
 
 _POINTER = re.compile(r"^(/([^/~]|~[01])*)+$")
-
-
-class Preconditions(enum.Enum):
-    """How a write guards against an object changed since the plan read it."""
-
-    TEST = "test"
-    """JSON Patch `test` operations on the fields as the plan saw them (holds even where the
-    server ignores If-Match)."""
-    IF_MATCH = "if-match"
-    """An If-Match header with the etag the plan saw."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 
 from reconciler import config, documents
-from reconciler.config import Preconditions
 from reconciler.errors import ConfigError
-from reconciler.model import Credentials
+from reconciler.model import Credentials, Preconditions
 
 SANDBOXES = """\
 default: stage
