@@ -111,6 +111,8 @@ class Applier:
             sandbox=self.plan.sandbox,
             results=results,
             requests=self.client.counters.total,
+            throttled=self.client.counters.throttled,
+            lowest_limit=self.client.counters.min_limit,
             interrupted=self._interrupted,
         )
 

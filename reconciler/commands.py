@@ -11,10 +11,10 @@ import contextlib
 import datetime
 import os
 import signal
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from reconciler import api, config, documents, graph, kinds, memory, planfile, planner, statefile
 from reconciler.applier import Applier
@@ -40,6 +40,7 @@ from reconciler.model import (
 )
 
 ASGIApp = Callable[..., Awaitable[None]]
+T = TypeVar("T")
 EMBEDDED_BASE = "http://embedded.sandbox/data/core/dps"
 EMBEDDED_IMS = "http://embedded.sandbox/ims/token/v3"
 EMBEDDED_CREDENTIALS = Credentials(client_id="reconciler-cli", client_secret="embedded-sandbox")
@@ -121,17 +122,20 @@ async def refresh(client: api.Client, page_size: int) -> dict[Kind, list[JsonObj
 
 
 async def _refresh(client: api.Client, page_size: int) -> dict[Kind, list[JsonObject]]:
-    # A task group, not gather: when one list fails the others are cancelled and finished
-    # before the client closes, instead of being left running against a closed client.
+    found = await every(client.list_all(kind, page_size=page_size) for kind in kinds.ORDERED)
+    return dict(zip(kinds.ORDERED, found, strict=True))
+
+
+async def every(coroutines: Iterable[Coroutine[Any, Any, T]]) -> list[T]:
+    """The results of concurrent calls, in order. A task group, not gather: when one fails the
+    others are cancelled and finished before the client closes (nothing is left running), and
+    the first failure is raised as itself, so it stays one line."""
     try:
         async with asyncio.TaskGroup() as group:
-            tasks = [
-                group.create_task(client.list_all(kind, page_size=page_size))
-                for kind in kinds.ORDERED
-            ]
+            tasks = [group.create_task(coroutine) for coroutine in coroutines]
     except BaseExceptionGroup as failed:
         raise failed.exceptions[0] from None
-    return {kind: task.result() for kind, task in zip(kinds.ORDERED, tasks, strict=True)}
+    return [task.result() for task in tasks]
 
 
 async def confirm_missing(
@@ -155,7 +159,7 @@ async def confirm_missing(
         except api.NotFound:
             return kind, None
 
-    for kind, found in await asyncio.gather(*(read(kind, oid) for kind, oid in missing)):
+    for kind, found in await every(read(kind, oid) for kind, oid in missing):
         if found is not None:
             live.setdefault(kind, []).append(found)
 
@@ -374,9 +378,7 @@ def import_objects(
         async with client_for(ws, sandbox) as client:
             if everything:
                 wanted = [kind] if kind else list(kinds.ORDERED)
-                found = await asyncio.gather(
-                    *(client.list_all(k, page_size=sandbox.page_size) for k in wanted)
-                )
+                found = await every(client.list_all(k, page_size=sandbox.page_size) for k in wanted)
                 return dict(zip(wanted, found, strict=True))
             assert object_id is not None
             candidates = [kind] if kind else _kinds_for_id(object_id)

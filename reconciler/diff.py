@@ -344,20 +344,18 @@ class _Differ:
         matcher = difflib.SequenceMatcher(
             None, [item_key(x) for x in a], [item_key(x) for x in b], autojunk=False
         )
-        deleted = inserted = 0  # items removed in one place, items inserted in another
         for tag, i1, i2, j1, j2 in matcher.get_opcodes():
             if tag == "equal":
                 pairs += [(_Align.KEEP, i1 + k, j1 + k) for k in range(i2 - i1)]
             elif tag == "delete":
                 pairs += [(_Align.DELETE, i, j1) for i in range(i1, i2)]
-                deleted += i2 - i1
             elif tag == "insert":
                 pairs += [(_Align.INSERT, i1, j) for j in range(j1, j2)]
-                inserted += j2 - j1
             else:
                 pairs += self._block(a, b, (i1, i2, j1, j2), path, start, at, edits)
         steps = self._steps(a, b, pairs, edits, path, start, at)
-        if deleted and inserted:
+        hows = {how for how, _, _ in pairs}
+        if _Align.DELETE in hows and _Align.INSERT in hows:
             # Items both removed and inserted elsewhere (a reversal, say): editing the items in
             # place may be smaller than keeping the few that match. Both are sized (pair edits
             # already made are reused); the positional pairing is linear in the items.

@@ -411,6 +411,10 @@ class Report:
     sandbox: str
     results: tuple[Result, ...]
     requests: int = 0
+    throttled: int = 0
+    """429 answers the sandbox gave (each retried; apply lowered its concurrency meanwhile)."""
+    lowest_limit: int = 0
+    """The fewest requests apply kept in flight while throttled."""
     interrupted: bool = False
     """SIGINT stopped it: in-flight writes finished, nothing new started."""
 

@@ -477,6 +477,16 @@ def report_text(report: Report) -> list[Styled]:
         lines.append(Styled(f"  {_result_line(result)}", colours[result.outcome]))
     lines.append(Styled(""))
     lines.append(Styled(_report_summary(report), None, True))
+    if report.throttled:
+        lines.append(Styled(_throttled(report), "yellow"))
+    if report.interrupted:
+        lines.append(
+            Styled(
+                "Interrupted: the writes in flight finished and were recorded; nothing else "
+                "was started. Run apply again to converge.",
+                "yellow",
+            )
+        )
     if report.count(Outcome.CONFLICT):
         lines.append(
             Styled(
@@ -494,6 +504,7 @@ def report_markdown(report: Report) -> str:
         f"### reconciler apply: sandbox `{report.sandbox}`",
         "",
         f"**{_report_summary(report)}**",
+        *(["", _throttled(report)] if report.throttled else []),
         "",
         "| Object | Action | Outcome | Detail |",
         "|---|---|---|---|",
@@ -517,6 +528,8 @@ def report_json(report: Report) -> str:
         "sandbox": report.sandbox,
         "succeeded": report.succeeded,
         "requests": report.requests,
+        "throttled": report.throttled,
+        "interrupted": report.interrupted,
         "summary": {outcome.value: report.count(outcome) for outcome in Outcome},
         "results": [
             {
@@ -548,6 +561,13 @@ def _result_detail(result: Result) -> str:
         text = f"changed after the plan by {result.by} at {result.at}; " if result.by else ""
         return text + "not written" + (f" ({result.detail})" if result.detail else "")
     return result.detail or ""
+
+
+def _throttled(report: Report) -> str:
+    return (
+        f"The sandbox answered 429 (rate limited) {_plural(report.throttled, 'time')}: each "
+        f"request was sent again, with at most {report.lowest_limit} in flight at the lowest."
+    )
 
 
 def _report_summary(report: Report) -> str:
