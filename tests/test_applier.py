@@ -687,3 +687,50 @@ def test_an_interrupt_finishes_what_is_in_flight_and_starts_nothing_more(tmp_pat
         (Key("tags/spring"), Outcome.NOT_ATTEMPTED, "interrupted before it started"),
         (Key("tags/winter"), Outcome.NOT_ATTEMPTED, "interrupted before it started"),
     ]
+
+
+# --- what JSON Patch cannot guard ---------------------------------------------------------------
+
+FALLBACK = Key("summer/fallback")
+
+
+@pytest.mark.parametrize(
+    ("ui_adds_it", "outcome", "requests", "description"),
+    [
+        (False, Outcome.APPLIED, {"GET": 1, "PATCH": 1}, "git's"),
+        (True, Outcome.CONFLICT, {"GET": 1}, "the UI's"),
+    ],
+    ids=["read first, then the guarded PATCH", "the UI added it after the plan: not written"],
+)
+def test_a_top_level_field_git_adds_is_read_first_since_a_test_cannot_assert_absence(
+    tmp_path: Path,
+    ui_adds_it: bool,
+    outcome: Outcome,
+    requests: dict[str, int],
+    description: str,
+) -> None:
+    sandbox = applied(tmp_path, "test", ignore_if_match=True)
+    edit_git(
+        sandbox,
+        "summer/fallback.yaml",
+        "status: approved\n",
+        "status: approved\ndescription: git's\n",
+    )
+    plan = make_plan(sandbox)
+    [change] = plan.changes
+    assert (change.key, change.action, change.unguarded) == (
+        FALLBACK,
+        Action.UPDATE,
+        ("/description",),
+    )
+    assert change.id is not None
+    if ui_adds_it:
+        ui_patch(
+            sandbox,
+            Kind.FALLBACK_OFFER,
+            change.id,
+            [{"op": "add", "path": "/description", "value": "the UI's"}],
+        )
+    report, sent = run(sandbox, plan)
+    assert ([r.outcome for r in report.results], sent) == ([outcome], requests)
+    assert live(sandbox, Kind.FALLBACK_OFFER, change.id)["description"] == description

@@ -542,3 +542,57 @@ def test_sigint_finishes_in_flight_writes_reports_and_exits_130(tmp_path: Path) 
         )
         assert again.returncode == 0, again.stdout + again.stderr
         assert sorted(_state(repo, "remote")["objects"]) == KEYS
+
+
+def test_declining_the_prompt_applies_nothing_and_exits_1(tmp_path: Path) -> None:
+    import pty
+
+    repo = make_repo(tmp_path / "repo", estate=False)
+    write(repo)
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reconciler.cli", "-C", str(repo), "apply"],
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        os.write(controller, b"n\n")
+        out, err = process.communicate(timeout=60)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert process.returncode == 1, out + err
+    assert err.splitlines()[-1] == "Nothing applied."
+    assert "Apply these changes to sandbox 'local'? [y/N]:" in out
+    assert not (repo / "state" / "local.json").exists()
+    assert not (repo / ".reconciler" / "sandbox.jsonl").exists()
+
+
+def test_a_saved_plan_whose_patch_was_edited_is_refused(tmp_path: Path) -> None:
+    sandbox = _fresh(tmp_path)
+    assert sandbox.run("apply", "--auto-approve").exit_code == 0
+    path = sandbox.root / "offers" / "summer" / "sale.yaml"
+    path.write_text(path.read_text().replace("priority: 5", "priority: 6"))
+    saved = tmp_path / "plan.json"
+    assert sandbox.run("plan", "--out", str(saved)).exit_code == 0
+    plan = json.loads(saved.read_text())
+    [operation] = [op for op in plan["changes"][0]["patch"] if op["op"] == "replace"]
+    operation["value"] = 60
+    saved.write_text(json.dumps(plan))
+    done = sandbox.run("apply", str(saved))
+    assert (done.exit_code, done.output) == (
+        1,
+        f"Error: {saved}: the patch of summer/sale does not follow from the documents the plan "
+        "holds (the file was edited): plan again\n",
+    )
+
+
+def test_the_report_says_how_often_the_sandbox_answered_429(tmp_path: Path) -> None:
+    sandbox = _fresh(tmp_path, rate_limit=5.0)
+    done = sandbox.run("apply", "--auto-approve", "--parallelism", "8", "--format", "json")
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.output[done.output.index("{") :])
+    assert report["throttled"] > 0
+    assert report["summary"] == {"applied": 7, "failed": 0, "conflict": 0, "not attempted": 0}
