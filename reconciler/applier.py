@@ -187,7 +187,7 @@ class Applier:
     # --- create -----------------------------------------------------------------------------
 
     async def _create(self, change: Change) -> Result:
-        entry = self.writer.state.objects.get(change.key)
+        entry = self.writer.entry(change.key)
         if entry is not None and entry.id is not None and entry.id != change.id:
             return self._result(
                 change,
@@ -196,11 +196,10 @@ class Applier:
                 detail="another run created it after the plan: plan again",
             )
         body = self._document(change, change.desired)
-        managed = {e.id for e in self.writer.state.objects.values() if e.id is not None}
         named = [
             found
             for found in await self.client.find_by_name(change.kind, change.name)
-            if found.get("id") not in managed
+            if self.writer.manager(str(found.get("id"))) is None
         ]
         if named:
             return self._named_after_plan(change, named, body)
@@ -400,16 +399,9 @@ class Applier:
     def _record(self, key: Key, entry: Entry | None) -> None:
         self.writer.record(key, entry)
 
-    def _ids(self) -> dict[Key, str]:
-        return {
-            key: entry.id
-            for key, entry in self.writer.state.objects.items()
-            if entry.id is not None
-        }
-
     def _resolved(self, change: Change, value: JsonValue) -> JsonValue:
         """value with the ids of objects this apply created; NOT_ATTEMPTED if one is missing."""
-        resolved, missing = graph.resolve_refs(value, self._ids())
+        resolved, missing = graph.resolve_refs(value, self.writer.ids)
         if missing:
             raise _Stop(
                 self._result(

@@ -513,7 +513,7 @@ def state_rm(ws: Workspace, sandbox_key: str | None, keys: Sequence[str]) -> Non
         ws.state_path(sandbox), sandbox=sandbox.key, org=sandbox.org, endpoint=sandbox.endpoint
     ) as writer:
         for key in keys:
-            if key not in writer.state.objects:
+            if writer.entry(Key(key)) is None:
                 raise StateError(f"{key}: not in {ws.state_path(sandbox).name}")
         for key in keys:
             writer.record(Key(key), None)
@@ -525,10 +525,11 @@ def state_mv(ws: Workspace, sandbox_key: str | None, old: str, new: str) -> None
     with statefile.locked(
         ws.state_path(sandbox), sandbox=sandbox.key, org=sandbox.org, endpoint=sandbox.endpoint
     ) as writer:
-        if old not in writer.state.objects:
+        if writer.entry(Key(old)) is None:
             raise StateError(f"{old}: not in {ws.state_path(sandbox).name}")
-        if new in writer.state.objects:
+        if writer.entry(Key(new)) is not None:
             raise StateError(f"{new}: already in {ws.state_path(sandbox).name}: choose another key")
-        entry = writer.state.objects[Key(old)]
+        entry = writer.entry(Key(old))
+        assert entry is not None
         writer.record(Key(new), entry)
         writer.record(Key(old), None)

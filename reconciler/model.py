@@ -207,23 +207,6 @@ class State:
     last_plan: str | None = None
     """The digest of the last saved plan apply started on (a plan is applied once)."""
 
-    def with_entry(self, key: Key, entry: Entry | None) -> State:
-        """A copy with one entry replaced (None removes it) and the serial bumped."""
-        objects = dict(self.objects)
-        if entry is None:
-            objects.pop(key, None)
-        else:
-            objects[key] = entry
-        return State(
-            lineage=self.lineage,
-            serial=self.serial + 1,
-            sandbox=self.sandbox,
-            org=self.org,
-            endpoint=self.endpoint,
-            objects=objects,
-            last_plan=self.last_plan,
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class Change:
