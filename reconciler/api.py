@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import collections
-import enum
 import json
 import math
 import random
@@ -12,12 +10,12 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, assert_never
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from reconciler import kinds
+from reconciler import kinds, throttle
 from reconciler.errors import ReconcilerError
 from reconciler.model import Credentials, Etag, JsonObject, JsonValue, Kind, ObjectId, etag_of
 
@@ -143,139 +141,6 @@ class Counters:
         return sum(self.by_method.values())
 
 
-# --- adaptive concurrency -------------------------------------------------------------------
-
-DECREASE = 0.5
-"""A 429 halves the in-flight limit, at most once per round (see AdaptiveLimit)."""
-FLOOR = 1
-"""The limit never drops below one request in flight."""
-
-
-class Outcome(enum.Enum):
-    """How one sent request ended, as the adaptive limit sees it."""
-
-    ANSWERED = "answered"
-    """Any answer but 429 or 5xx: the server keeps up."""
-    THROTTLED = "throttled"
-    """429: the server refuses this rate."""
-    FAILED = "failed"
-    """5xx or no answer: says nothing about the rate."""
-
-
-class AdaptiveLimit:
-    """AIMD on the number of requests in flight: a pure state machine, no clock and no I/O.
-
-    The limit starts at `ceiling`. A 429 halves it (DECREASE), but only when the refused
-    request was sent after the previous decrease: the requests already in flight then belong
-    to the round that was refused, so one burst of 429s halves the limit once, not per 429.
-    A round of answers (as many as the limit) raises it by one, back up to `ceiling`. A
-    Retry-After holds every request until it has passed, since the server counts per client.
-    """
-
-    def __init__(self, ceiling: int) -> None:
-        self.ceiling = max(FLOOR, ceiling)
-        self.current = self.ceiling
-        self.lowest = self.ceiling
-        self.in_flight = 0
-        self.throttled = 0
-        self.resume_at = -math.inf
-        self._sent = 0
-        self._round = 0  # tickets below this were sent before the last decrease
-        self._answered = 0  # answers since the limit last changed
-
-    @property
-    def has_room(self) -> bool:
-        return self.in_flight < self.current
-
-    def pause(self, now: float) -> float:
-        """Seconds to wait before sending anything (a Retry-After not yet over)."""
-        return max(0.0, self.resume_at - now)
-
-    def start(self) -> int:
-        """Count a request as sent; its ticket tells finish() which round it belonged to."""
-        ticket = self._sent
-        self._sent += 1
-        self.in_flight += 1
-        return ticket
-
-    def finish(
-        self, ticket: int, outcome: Outcome, now: float, retry_after: float | None = None
-    ) -> None:
-        self.in_flight -= 1
-        match outcome:
-            case Outcome.ANSWERED:
-                self._answered += 1
-                if self._answered >= self.current and self.current < self.ceiling:
-                    self.current += 1
-                    self._answered = 0
-            case Outcome.THROTTLED:
-                self.throttled += 1
-                if ticket >= self._round:
-                    self.current = max(FLOOR, int(self.current * DECREASE))
-                    self.lowest = min(self.lowest, self.current)
-                    self._round = self._sent
-                    self._answered = 0
-                if retry_after is not None:
-                    self.resume_at = max(self.resume_at, now + retry_after)
-            case Outcome.FAILED:
-                pass
-            case _:
-                assert_never(outcome)
-
-
-class _Gate:
-    """Admits requests as the AdaptiveLimit allows: waits out its pauses, queues for its room.
-
-    Waiters are woken first come, first served, as many as there is room for; a woken waiter
-    that finds the room taken keeps its place at the head of the queue.
-    """
-
-    def __init__(
-        self,
-        limit: AdaptiveLimit,
-        clock: Callable[[], float],
-        sleep: Callable[[float], Awaitable[None]],
-    ) -> None:
-        self.limit = limit
-        self._clock = clock
-        self._sleep = sleep
-        self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()
-
-    async def enter(self) -> int:
-        first_in_line = False
-        while True:
-            pause = self.limit.pause(self._clock())
-            if pause > 0:
-                await self._sleep(pause)
-                continue
-            if self.limit.has_room:
-                return self.limit.start()
-            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            if first_in_line:
-                self._waiting.appendleft(waiter)  # woken but beaten to the room: keep its place
-            else:
-                self._waiting.append(waiter)
-            try:
-                await waiter
-            except asyncio.CancelledError:
-                if waiter.done() and not waiter.cancelled():
-                    self._wake()  # it was woken for a room it will not take: pass it on
-                raise
-            first_in_line = True
-
-    def leave(self, ticket: int, outcome: Outcome, retry_after: float | None) -> None:
-        self.limit.finish(ticket, outcome, self._clock(), retry_after)
-        self._wake()
-
-    def _wake(self) -> None:
-        room = self.limit.current - self.limit.in_flight
-        while room > 0 and self._waiting:
-            waiter = self._waiting.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                room -= 1
-
-
 _RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _MAYBE_SENT = (
@@ -324,7 +189,7 @@ class Client:
         self._sleep = sleep
         self._clock = clock
         self._rng = random.Random(seed)
-        self._gate = _Gate(AdaptiveLimit(max_in_flight), clock, sleep)
+        self._gate = throttle.Gate(throttle.AdaptiveLimit(max_in_flight), clock, sleep)
         self._token: str | None = credentials.access_token
         self._token_expires = math.inf if credentials.access_token else 0.0
         self._token_lock = asyncio.Lock()
@@ -602,7 +467,7 @@ class Client:
     ) -> httpx.Response:
         """One HTTP exchange, admitted by the adaptive gate and reported back to it."""
         ticket = await self._gate.enter()
-        outcome, retry_after = Outcome.FAILED, None
+        outcome, retry_after = throttle.Outcome.FAILED, None
         try:
             self.counters.by_method[method] = self.counters.by_method.get(method, 0) + 1
             response = await self._http.request(
@@ -614,18 +479,18 @@ class Client:
             )
             await response.aread()
             if response.status_code == 429:
-                outcome = Outcome.THROTTLED
+                outcome = throttle.Outcome.THROTTLED
                 retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
                 if retry_after is not None:
                     retry_after = min(retry_after, self._retry.maximum * 6)
             elif response.status_code < 500:
-                outcome = Outcome.ANSWERED
+                outcome = throttle.Outcome.ANSWERED
             return response
         finally:
             self._gate.leave(ticket, outcome, retry_after)
             self._count(self._gate.limit)
 
-    def _count(self, limit: AdaptiveLimit) -> None:
+    def _count(self, limit: throttle.AdaptiveLimit) -> None:
         if self._log is not None and limit.current < self.counters.limit:
             self._log(
                 f"throttled (429): at most {limit.current} requests in flight now, "
