@@ -105,6 +105,8 @@ class Receipt:
     etag: Etag | None
     modified_by: str | None = None
     modified_at: str | None = None
+    read_back: Mapping[str, JsonValue] | None = None
+    """The object itself, when the answer was lost and the object was found by name instead."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -697,6 +699,7 @@ def _receipt_from_object(item: Mapping[str, JsonValue]) -> Receipt:
         etag=etag_of(item.get("etag")),
         modified_by=_text(item.get("lastModifiedBy")),
         modified_at=_text(item.get("modified")),
+        read_back=item,
     )
 
 

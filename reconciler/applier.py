@@ -377,9 +377,9 @@ class Applier:
     ) -> Etag | None:
         """The etag to record for a write: its receipt's, or a read-back's whose fields are the
         ones written (None when the read-back shows someone else's edit already)."""
-        if receipt.etag is not None:
+        if receipt.etag is not None and receipt.read_back is None:
             return receipt.etag
-        now = await self.client.get(change.kind, receipt.id)
+        now = receipt.read_back or await self.client.get(change.kind, receipt.id)
         if self._same(payload(now), goal, desired, last, change):
             return etag_of(now.get("etag"))
         return None
