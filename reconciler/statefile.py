@@ -168,8 +168,14 @@ class Writer:
                 self._managers[entry.id] = key
 
     def record_plan(self, digest: str) -> None:
-        """Durably mark a saved plan as started (a plan is applied once), before any write."""
+        """Durably mark a saved plan as started (a plan is applied once), before any write.
+
+        The serial moves too: a plan computed afterwards differs from this one even when
+        nothing else was written (the run was stopped before its first write), so it is never
+        mistaken for the plan already applied.
+        """
         self._base = dataclasses.replace(self._base, last_plan=digest)
+        self._serial += 1
         self.compact()
 
     def compact(self) -> None:

@@ -596,3 +596,27 @@ def test_the_report_says_how_often_the_sandbox_answered_429(tmp_path: Path) -> N
     report = json.loads(done.output[done.output.index("{") :])
     assert report["throttled"] > 0
     assert report["summary"] == {"applied": 7, "failed": 0, "conflict": 0, "not attempted": 0}
+
+
+def test_a_new_plan_after_an_apply_that_wrote_nothing_is_not_taken_for_the_old_one(
+    tmp_path: Path,
+) -> None:
+    """Found by the chaos run: an apply that wrote nothing (every send failed, or it was killed
+    before its first write) left the state serial where it was, so the next plan, identical,
+    was refused as 'already applied'."""
+    from reconciler.emulator.faults import WriteFault
+
+    sandbox = _fresh(tmp_path)
+    assert sandbox.run("apply", "--auto-approve").exit_code == 0
+    path = sandbox.root / "offers" / "summer" / "sale.yaml"
+    path.write_text(path.read_text().replace("priority: 5", "priority: 6"))
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    assert sandbox.run("plan", "--out", str(first)).exit_code == 0
+    sandbox.app.state.runtime.faults.script([WriteFault.FAIL] * 5)  # type: ignore[attr-defined]
+    failed = sandbox.run("apply", str(first))
+    assert failed.exit_code == 1
+    assert "Apply: 0 applied, 1 failed, 0 conflicts, 0 not attempted." in failed.output
+    assert sandbox.run("plan", "--out", str(second)).exit_code == 0
+    done = sandbox.run("apply", str(second))
+    assert done.exit_code == 0, done.output
+    assert sandbox.run("plan", "--detailed-exitcode").exit_code == 0

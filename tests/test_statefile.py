@@ -175,15 +175,17 @@ def test_a_started_saved_plan_is_recorded_durably_before_any_write(tmp_path: Pat
     path = statefile.path_for(tmp_path, "local")
     with statefile.locked(path, **BINDING) as writer:
         writer.record_plan("sha256:0123abcd")
-        # Compacted at once: a crash now still leaves the plan marked as started.
-        assert json.loads(path.read_text())["last_plan"] == "sha256:0123abcd"
+        # Compacted at once: a crash now still leaves the plan marked as started, and the serial
+        # moved, so a plan made now differs from it even if nothing else is ever written.
+        written = json.loads(path.read_text())
+        assert (written["last_plan"], written["serial"]) == ("sha256:0123abcd", 1)
         writer.record(Key("tags/a"), _entry(1))
         assert statefile.read(path).last_plan == "sha256:0123abcd"  # type: ignore[union-attr]
     state = statefile.read(path)
     assert state is not None
     assert (state.last_plan, state.serial, list(state.objects)) == (
         "sha256:0123abcd",
-        1,
+        2,
         ["tags/a"],
     )
 
