@@ -290,8 +290,20 @@ class Client:
 
     # --- writes -----------------------------------------------------------------------------
 
-    async def create(self, kind: Kind, body: Mapping[str, JsonValue], *, name: str) -> Receipt:
-        """POST a new object. When the outcome is unknown, look it up by name before trying again."""
+    async def create(
+        self,
+        kind: Kind,
+        body: Mapping[str, JsonValue],
+        *,
+        name: str,
+        claimed: Callable[[str], bool] = lambda _: False,
+    ) -> Receipt:
+        """POST a new object. When the outcome is unknown, look it up by name before trying again.
+
+        An object found by name after a lost answer comes back as the receipt's `read_back`, for
+        the caller to check it is the one sent; objects whose id `claimed` says is someone
+        else's (another key manages it) are never taken for it.
+        """
         spec = kinds.spec(kind)
         operation = f"create {kind.value} {name!r}"
         url = self._url(spec.collection)
@@ -305,7 +317,11 @@ class Client:
                     "POST", url, operation, params=params, content=payload, idempotent=False
                 )
             except (OutcomeUnknown, ServerFailed) as unknown:
-                existing = await self.find_by_name(kind, name)
+                existing = [
+                    found
+                    for found in await self.find_by_name(kind, name)
+                    if not claimed(str(found.get("id")))
+                ]
                 if len(existing) == 1:
                     return _receipt_from_object(existing[0])
                 if existing or attempt >= self._retry.attempts:

@@ -22,7 +22,7 @@ import asyncio
 import enum
 from collections.abc import Callable, Mapping
 
-from reconciler import api, diff, graph, kinds, threeway
+from reconciler import api, graph, kinds, threeway
 from reconciler.errors import ReconcilerError
 from reconciler.live import attribution, payload
 from reconciler.model import (
@@ -57,6 +57,10 @@ class _Stop(Exception):
     def __init__(self, result: Result) -> None:
         super().__init__(result.detail or result.outcome.value)
         self.result = result
+
+
+class _Gone(_Stop):
+    """The object was deleted after the plan (a conflict for an update, done for a delete)."""
 
 
 class _Settled(enum.Enum):
@@ -147,8 +151,8 @@ class Applier:
         self._done[change.key].set()
 
     def _delete_waits(self, deletes: list[Change]) -> dict[Key, tuple[Key, ...]]:
-        """A delete waits for every other change, and for deletes of objects referring to it."""
-        others = tuple(c.key for c in self.plan.changes if c.action is not Action.DELETE)
+        """A delete waits for the deletes of objects referring to it (deletes start only after
+        every other change has finished)."""
         ids = {c.id: c.key for c in deletes if c.id is not None}
         referrers: dict[Key, list[Key]] = {c.key: [] for c in deletes}
         for change in deletes:
@@ -156,7 +160,7 @@ class Applier:
                 key = ids.get(ObjectId(target))
                 if key is not None and key != change.key:
                     referrers[key].append(change.key)
-        return {key: (*others, *sorted(keys)) for key, keys in referrers.items()}
+        return {key: tuple(sorted(keys)) for key, keys in referrers.items()}
 
     async def _execute(self, change: Change) -> Result:
         try:
@@ -164,10 +168,11 @@ class Applier:
                 case Action.CREATE:
                     return await self._create(change)
                 case Action.UPDATE | Action.ADOPT | Action.REFRESH:
-                    if change.moved_from is not None:
-                        # Forget the old key first: a crash in between leaves the object
-                        # unmanaged (adopted again by name), never managed twice.
-                        self._record(change.moved_from, None)
+                    if change.moved_from is not None and self.writer.entry(change.key) is None:
+                        # The entry moves to the new key in one journal line, before any write:
+                        # whatever happens next, exactly one key manages the object, with its
+                        # last-applied body.
+                        self.writer.move(change.moved_from, change.key)
                     if change.ops:
                         return await self._update(change)
                     return self._record_as_seen(change)
@@ -206,8 +211,28 @@ class Applier:
         self._record(
             change.key, Entry(kind=change.kind, pending=Pending(change.name, self.clock()))
         )
-        receipt = await self.client.create(change.kind, body, name=change.name)
-        etag = await self._confirmed(change, receipt, body, body, None)
+        receipt = await self.client.create(
+            change.kind,
+            body,
+            name=change.name,
+            claimed=lambda object_id: self.writer.manager(object_id) is not None,
+        )
+        found = receipt.read_back
+        sent = threeway.fields(body, change.ignore)
+        if found is not None and not threeway.agree(payload(found), body, sent):
+            # The POST's answer was lost, and the object that has the name is not the one sent:
+            # the pending entry stays, and the next plan shows that object to adopt.
+            who = attribution(found)
+            return self._result(
+                change,
+                Outcome.CONFLICT,
+                object_id=receipt.id,
+                by=who.by,
+                at=who.at,
+                detail="the answer to the POST was lost, and the object found by its name is "
+                "not the one sent: plan again",
+            )
+        etag = await self._confirmed(change, receipt, body, sent)
         self._record(change.key, self._entry(change, receipt.id, etag, body))
         return self._result(change, Outcome.APPLIED, object_id=receipt.id)
 
@@ -218,7 +243,9 @@ class Applier:
         first = named[0]
         who = attribution(first)
         object_id = ObjectId(str(first["id"]))
-        if len(named) == 1 and self._same(payload(first), body, body, None, change):
+        if len(named) == 1 and threeway.agree(
+            payload(first), body, threeway.fields(body, change.ignore)
+        ):
             self._record(
                 change.key, self._entry(change, object_id, etag_of(first.get("etag")), body)
             )
@@ -261,7 +288,7 @@ class Applier:
             except api.NotFound:
                 raise _Stop(self._gone(change)) from None
             except (api.Conflict, api.OutcomeUnknown, api.ServerFailed) as unclear:
-                settled, now = await self._settle(change, goal, desired)
+                settled, now = await self._settle(change, goal)
                 match settled:
                     case _Settled.LANDED:
                         assert now is not None
@@ -284,7 +311,7 @@ class Applier:
                         if_match = now_etag  # only fields git does not own moved
                         await asyncio.sleep(0.05 * 2**attempt)
                         continue
-            etag = await self._confirmed(change, receipt, goal, desired, change.last)
+            etag = await self._confirmed(change, receipt, goal, _guarded(change))
             self._record(change.key, self._entry(change, change.id, etag, applied))
             return self._result(change, Outcome.APPLIED, object_id=change.id)
         raise AssertionError("unreachable: the last attempt returns")  # pragma: no cover
@@ -295,14 +322,12 @@ class Applier:
         try:
             live = await self.client.get(change.kind, change.id)
         except api.NotFound:
-            raise _Stop(self._gone(change)) from None
+            raise _Gone(self._gone(change)) from None
         if etag_of(live.get("etag")) != change.etag:
             raise _Stop(self._conflict(change, live))
         return live
 
-    async def _settle(
-        self, change: Change, goal: JsonObject, desired: JsonObject
-    ) -> tuple[_Settled, JsonObject | None]:
+    async def _settle(self, change: Change, goal: JsonObject) -> tuple[_Settled, JsonObject | None]:
         """Read the object after an unclear answer and say what became of the write."""
         assert change.id is not None
         assert change.live is not None
@@ -310,12 +335,11 @@ class Applier:
             now = await self.client.get(change.kind, change.id)
         except api.NotFound:
             return _Settled.GONE, None
-        current = payload(now)
-        if self._same(current, goal, desired, change.last, change):
+        current, places = payload(now), _guarded(change)
+        if threeway.agree(current, goal, places):
             return _Settled.LANDED, now
-        unmoved = self._same(current, dict(change.live), desired, change.last, change) and not any(
-            diff.lookup(current, path)[0] for path in change.unguarded
-        )
+        # The preconditions still hold, and the members the update adds are still absent.
+        unmoved = threeway.agree(current, change.live, places)
         if self.plan.preconditions is Preconditions.IF_MATCH:
             unmoved = unmoved and etag_of(now.get("etag")) == change.etag
         return (_Settled.UNCHANGED if unmoved else _Settled.MOVED), now
@@ -328,13 +352,9 @@ class Applier:
             return self._result(change, Outcome.APPLIED, detail="never created; removed from state")
         try:
             await self._guard(change)
-        except _Stop as stop:
-            if stop.result.detail == _GONE:
-                self._record(change.key, None)
-                return self._result(
-                    change, Outcome.APPLIED, object_id=change.id, detail="already gone"
-                )
-            raise
+        except _Gone:
+            self._record(change.key, None)
+            return self._result(change, Outcome.APPLIED, object_id=change.id, detail="already gone")
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 await self.client.delete(change.kind, change.id, if_match=change.etag)
@@ -368,33 +388,16 @@ class Applier:
         return self._result(change, Outcome.APPLIED, object_id=change.id, detail=detail)
 
     async def _confirmed(
-        self,
-        change: Change,
-        receipt: api.Receipt,
-        goal: JsonObject,
-        desired: JsonObject,
-        last: Mapping[str, JsonValue] | None,
+        self, change: Change, receipt: api.Receipt, goal: JsonObject, places: tuple[str, ...]
     ) -> Etag | None:
-        """The etag to record for a write: its receipt's, or a read-back's whose fields are the
-        ones written (None when the read-back shows someone else's edit already)."""
+        """The etag to record for a write: its receipt's, or a read-back's that holds the goal
+        at every place the write guards or sets (None when it shows someone else's edit)."""
         if receipt.etag is not None and receipt.read_back is None:
             return receipt.etag
         now = receipt.read_back or await self.client.get(change.kind, receipt.id)
-        if self._same(payload(now), goal, desired, last, change):
+        if threeway.agree(payload(now), goal, places):
             return etag_of(now.get("etag"))
         return None
-
-    def _same(
-        self,
-        doc: Mapping[str, JsonValue],
-        other: Mapping[str, JsonValue],
-        desired: Mapping[str, JsonValue],
-        last: Mapping[str, JsonValue] | None,
-        change: Change,
-    ) -> bool:
-        """Whether two documents agree on every field git owns for this change."""
-        mine = threeway.owned(doc, desired, last, change.ignore)
-        return diff.json_equal(mine, threeway.owned(other, desired, last, change.ignore))
 
     def _record(self, key: Key, entry: Entry | None) -> None:
         self.writer.record(key, entry)
@@ -455,6 +458,11 @@ class Applier:
 
 
 _GONE = "deleted after the plan"
+
+
+def _guarded(change: Change) -> tuple[str, ...]:
+    """The places an update's write guards (its tests' paths) or sets at the top level."""
+    return (*(op.path for op in change.tests), *change.unguarded)
 
 
 def _referenced_ids(change: Change) -> list[str]:

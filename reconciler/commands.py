@@ -226,6 +226,7 @@ def check_saved_plan(ws: Workspace, saved: Plan, sandbox_key: str | None) -> San
         ("sandbox", saved.sandbox, sandbox.key),
         ("org", saved.org, sandbox.org),
         ("endpoint", saved.endpoint, sandbox.endpoint),
+        ("preconditions", saved.preconditions.value, sandbox.preconditions.value),
     ):
         if planned != actual:
             raise PlanFileError(
@@ -241,10 +242,14 @@ def check_plan_state(ws: Workspace, sandbox: Sandbox, chosen: Plan, state: State
     "saved plan is stale"), and it is applied once."""
     name = ws.state_path(sandbox).name
     again = f"run `reconciler plan --sandbox {sandbox.key}` again and apply that plan"
-    if state is not None and state.last_plan == planfile.digest(chosen):
+    if (
+        state is not None
+        and state.last_plan is not None
+        and state.last_plan == planfile.digest(chosen)
+    ):
         raise PlanFileError(
-            f"this plan was already applied ({name} is at serial {state.serial} now): "
-            f"nothing was sent; {again} to see what is left"
+            f"this plan was applied already (an apply started on it; {name} is at serial "
+            f"{state.serial} now): nothing was sent; {again} to see what is left"
         )
     if chosen.lineage is None:
         if state is not None and state.objects:
@@ -529,7 +534,4 @@ def state_mv(ws: Workspace, sandbox_key: str | None, old: str, new: str) -> None
             raise StateError(f"{old}: not in {ws.state_path(sandbox).name}")
         if writer.entry(Key(new)) is not None:
             raise StateError(f"{new}: already in {ws.state_path(sandbox).name}: choose another key")
-        entry = writer.entry(Key(old))
-        assert entry is not None
-        writer.record(Key(new), entry)
-        writer.record(Key(old), None)
+        writer.move(Key(old), Key(new))

@@ -105,6 +105,17 @@ class _ConfigModel(BaseModel):
                     raise ValueError(
                         f"{kind}: {pointer!r} is not a JSON Pointer such as /rank/priority"
                     )
+                crossing = next(
+                    (part for part in pointer.split("/")[1:] if part.isdigit() or part == "-"),
+                    None,
+                )
+                if crossing is not None:
+                    whole = pointer[: pointer.index(f"/{crossing}")]
+                    raise ValueError(
+                        f"{kind}: {pointer!r} goes through an array index ({crossing}): array "
+                        f"items move, so an index names no field; ignore the whole array "
+                        f"({whole}) instead"
+                    )
         return value
 
 

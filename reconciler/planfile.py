@@ -81,7 +81,10 @@ def dumps(plan: Plan) -> str:
 
 def digest(plan: Plan) -> str:
     """A fingerprint of a plan's content: state remembers the last one apply started on."""
-    return hashlib.sha256(dumps(plan).encode("utf-8")).hexdigest()
+    compact = json.dumps(
+        to_json(plan), sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_ref
+    )
+    return hashlib.sha256(compact.encode("utf-8")).hexdigest()
 
 
 def write(path: Path, plan: Plan) -> None:

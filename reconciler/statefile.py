@@ -138,27 +138,52 @@ class Writer:
         return self._managers.get(object_id)
 
     def record(self, key: Key, entry: Entry | None) -> None:
-        """Durably record one entry (None removes it) before anything else happens."""
+        """Durably record one entry (None removes it) before anything else happens.
+
+        An id is managed by one key at most: recording it under a second key is refused (a bug
+        in the caller), nothing is written.
+        """
+        self._write(key, entry, None)
+
+    def move(self, old: Key, new: Key) -> None:
+        """Durably move an entry to another key, in one journal line (a renamed file)."""
+        entry = self._objects.get(old)
+        if entry is None:
+            raise StateError(f"{old}: not in {_display(self.path)}: nothing to move")
+        self._write(new, entry, old)
+
+    def _write(self, key: Key, entry: Entry | None, moved_from: Key | None) -> None:
+        if entry is not None and entry.id is not None:
+            holder = self._managers.get(entry.id)
+            if holder is not None and holder not in (key, moved_from):
+                raise StateError(
+                    f"{_display(self.path)}: {entry.id} is managed by {holder} already; not "
+                    f"recording it for {key} too (a bug in reconciler: please report it)"
+                )
         self._serial += 1
-        line = json.dumps(
-            {
-                "lineage": self._base.lineage,
-                "serial": self._serial,
-                "key": key,
-                "entry": None if entry is None else _entry_json(entry),
-            },
-            sort_keys=True,
-            ensure_ascii=False,
-        )
+        record: dict[str, JsonValue] = {
+            "lineage": self._base.lineage,
+            "serial": self._serial,
+            "key": key,
+            "entry": None if entry is None else _entry_json(entry),
+        }
+        if moved_from is not None:
+            record["moved_from"] = moved_from
+        line = json.dumps(record, sort_keys=True, ensure_ascii=False)
         if self._journal is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._journal = open(_journal_path(self.path), "a", encoding="utf-8")  # noqa: SIM115
         self._journal.write(line + "\n")
         self._journal.flush()
         os.fsync(self._journal.fileno())
-        old = self._ids.pop(key, None)
-        if old is not None and self._managers.get(old) == key:
-            del self._managers[old]
+        for gone in (moved_from, key):
+            if gone is None:
+                continue
+            old = self._ids.pop(gone, None)
+            if old is not None and self._managers.get(old) == gone:
+                del self._managers[old]
+            if gone == moved_from:
+                self._objects.pop(gone, None)
         if entry is None:
             self._objects.pop(key, None)
         else:
@@ -308,7 +333,7 @@ def _replay(path: Path, state: State | None, journal: bytes | None) -> State | N
         if state is None:
             raise StateError(f"{where} exists without {path.name}: restore state/ from git")
         try:
-            lineage, written, key, entry = _record(record)
+            lineage, written, key, entry, moved_from = _record(record)
         except _Malformed as error:
             raise StateError(
                 f"{where}:{number}: malformed journal line: {error}: {remedy}"
@@ -325,6 +350,8 @@ def _replay(path: Path, state: State | None, journal: bytes | None) -> State | N
                 f"next: {remedy}"
             )
         serial = written
+        if moved_from is not None:
+            objects.pop(moved_from, None)
         if entry is None:
             objects.pop(key, None)
         else:
@@ -357,7 +384,7 @@ _ENTRY_FIELDS = frozenset({"kind", "id", "etag", "applied", "applied_at", "pendi
 _STATE_FIELDS = frozenset(
     {"format_version", "lineage", "serial", "sandbox", "org", "endpoint", "objects", "last_plan"}
 )
-_RECORD_FIELDS = frozenset({"lineage", "serial", "key", "entry"})
+_RECORD_FIELDS = frozenset({"lineage", "serial", "key", "entry", "moved_from"})
 
 
 def _state(document: Mapping[str, Any]) -> State:
@@ -379,8 +406,8 @@ def _state(document: Mapping[str, Any]) -> State:
     )
 
 
-def _record(record: Any) -> tuple[str, int, Key, Entry | None]:
-    """A journal line's (lineage, serial, key, entry)."""
+def _record(record: Any) -> tuple[str, int, Key, Entry | None, Key | None]:
+    """A journal line's (lineage, serial, key, entry, the key the entry moved from)."""
     if not isinstance(record, dict):
         raise _Malformed(f"the line must be a JSON object, not {_shown(record)}")
     _known(record, _RECORD_FIELDS, "")
@@ -388,11 +415,13 @@ def _record(record: Any) -> tuple[str, int, Key, Entry | None]:
     if "entry" not in record:
         raise _Malformed("entry is missing")
     entry = record["entry"]
+    moved_from = _optional(record, "moved_from", str, "a string", "")
     return (
         _field(record, "lineage", str, "a string", ""),
         _field(record, "serial", int, "an integer", ""),
         Key(key),
         None if entry is None else _entry(entry, key),
+        Key(moved_from) if moved_from is not None else None,
     )
 
 

@@ -70,10 +70,17 @@ def goal(
     live: Mapping[str, JsonValue],
     ignore: Iterable[str] = (),
 ) -> JsonObject:
-    """The document apply aims for: the three-way merge, with ignored fields left as live has them."""
+    """The document apply aims for: the three-way merge, with ignored fields left as live has them.
+
+    An ignored field lives inside an object; where git makes that object something else (a
+    number, an array), git's value stands and the rule has nothing to keep.
+    """
     merged = merge3(desired, last, live)
     for pointer in ignore:
-        merged = diff.copy_field(merged, live, pointer)
+        segments = diff.parse_pointer(pointer)
+        present, parent = diff.lookup(merged, segments[:-1])
+        if present and isinstance(parent, dict):
+            merged = diff.copy_field(merged, live, pointer)
     return merged
 
 
@@ -134,25 +141,35 @@ def recorded(
     of an ignored field as a change to make once the ignore rule is dropped."""
     out = dict(desired)
     for pointer in ignore:
-        out = diff.copy_field(out, goal, pointer)
+        present, parent = diff.lookup(out, diff.parse_pointer(pointer)[:-1])
+        if present and isinstance(parent, dict):
+            out = diff.copy_field(out, goal, pointer)
     return out
 
 
-def owned(
-    doc: Mapping[str, JsonValue],
-    desired: Mapping[str, JsonValue],
-    last: Mapping[str, JsonValue] | None,
-    ignore: Collection[str] = (),
-) -> JsonObject:
-    """doc restricted to the fields git owns: desired's members (objects member by member,
-    arrays and values whole), the members git dropped since the last apply, minus ignored ones.
+def agree(
+    doc: Mapping[str, JsonValue], other: Mapping[str, JsonValue], places: Iterable[str]
+) -> bool:
+    """Whether two documents hold the same JSON (or both nothing) at every place.
 
-    Two documents with equal projections agree on everything apply writes or asserts: this is
-    how apply tells, after an unknown outcome, whether its write landed (the projection equals
-    the goal's) or whether anything it guards moved (it differs from the live one it planned on).
+    Apply uses the places a derivation guards (its tests' paths and its unguarded members):
+    after an unclear answer, the object read back agrees with the goal there when the write
+    landed, and with the live document the plan saw when nothing did.
     """
+    for place in places:
+        here, there = diff.lookup(doc, place), diff.lookup(other, place)
+        if here[0] != there[0] or not diff.json_equal(here[1], there[1]):
+            return False
+    return True
+
+
+def fields(desired: Mapping[str, JsonValue], ignore: Collection[str] = ()) -> tuple[str, ...]:
+    """The places git owns in a body of its own (objects member by member, arrays and values
+    whole), as JSON Pointers: how a create tells that an object found by name is the one sent."""
     ignored = frozenset(diff.parse_pointer(pointer) for pointer in ignore)
-    return _restrict(doc, desired, last, (), ignored)
+    wanted: set[Segments] = set()
+    _project(desired, None, desired, (), ignored, wanted)
+    return tuple(diff.pointer(at) for at in _outermost(wanted))
 
 
 # --- preconditions ----------------------------------------------------------------------------
@@ -166,12 +183,14 @@ def _project(
     ignored: frozenset[tuple[str, ...]],
     wanted: set[Segments],
 ) -> None:
-    """Adds to wanted the places whose live values the preconditions assert."""
+    """Adds to wanted the places whose live values the preconditions assert.
+
+    Ignore pointers never cross an array (config refuses them), so arrays are asserted whole.
+    """
     dropped = [name for name in (last or {}) if name not in desired]
     for name in (*desired, *dropped):
         here = (*at, name)
-        text = _text(here)
-        if text in ignored:
+        if _text(here) in ignored:
             continue
         if name not in live:
             if name in desired and at:
@@ -182,60 +201,19 @@ def _project(
         want, value = desired.get(name), live[name]
         if isinstance(want, dict) and isinstance(value, dict):
             before = (last or {}).get(name)
+            inner: set[Segments] = set()
             _project(
-                want, before if isinstance(before, dict) else None, value, here, ignored, wanted
+                want, before if isinstance(before, dict) else None, value, here, ignored, inner
             )
-        elif isinstance(value, list) and _under(text, ignored):
-            # An ignored field inside an array: assert every item apart from it.
-            items = want if isinstance(want, list) else []
-            for index, item in enumerate(value[: len(items)]):
-                place = (*here, index)
-                if _text(place) in ignored:
-                    continue
-                if isinstance(item, dict) and isinstance(items[index], dict):
-                    _project(items[index], None, item, place, ignored, wanted)  # type: ignore[arg-type]
-                else:
-                    wanted.add(place)
+            # Git's {} (or an object whose members are all ignored) still says the member is
+            # there: assert it whole when nothing below it was asserted.
+            wanted.update(inner if inner or want else {here})
         else:
             wanted.add(here)
 
 
-def _restrict(
-    doc: Mapping[str, JsonValue],
-    desired: Mapping[str, JsonValue],
-    last: Mapping[str, JsonValue] | None,
-    at: Segments,
-    ignored: frozenset[tuple[str, ...]],
-) -> JsonObject:
-    out: JsonObject = {}
-    dropped = [name for name in (last or {}) if name not in desired]
-    for name in (*desired, *dropped):
-        here = (*at, name)
-        if _text(here) in ignored or name not in doc:
-            continue
-        want, value = desired.get(name), doc[name]
-        if isinstance(want, dict) and isinstance(value, dict):
-            before = (last or {}).get(name)
-            out[name] = _restrict(
-                value, want, before if isinstance(before, dict) else None, here, ignored
-            )
-        elif _under(_text(here), ignored) and isinstance(value, list):
-            out[name] = [
-                item for index, item in enumerate(value) if _text((*here, index)) not in ignored
-            ]
-        else:
-            out[name] = value
-    return out
-
-
 def _text(at: Segments) -> tuple[str, ...]:
     return tuple(str(segment) for segment in at)
-
-
-def _under(at: tuple[str, ...], ignored: frozenset[tuple[str, ...]]) -> bool:
-    """Whether an ignored pointer lies strictly below at."""
-    depth = len(at)
-    return any(len(path) > depth and path[:depth] == at for path in ignored)
 
 
 def _outermost(places: set[Segments]) -> list[Segments]:

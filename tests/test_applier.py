@@ -18,7 +18,7 @@ import pytest
 from conftest import Sandbox, make_repo
 from estate import FILES, write
 
-from reconciler import commands, statefile
+from reconciler import commands, planner, statefile
 from reconciler.applier import Applier
 from reconciler.emulator.app import EmulatorSettings, create_app
 from reconciler.emulator.faults import WriteFault
@@ -734,3 +734,76 @@ def test_a_top_level_field_git_adds_is_read_first_since_a_test_cannot_assert_abs
     report, sent = run(sandbox, plan)
     assert ([r.outcome for r in report.results], sent) == ([outcome], requests)
     assert live(sandbox, Kind.FALLBACK_OFFER, change.id)["description"] == description
+
+
+# --- found by the review ------------------------------------------------------------------------
+
+
+def _state_ids(sandbox: Sandbox) -> dict[str, str | None]:
+    state = statefile.read(sandbox.root / "state" / "local.json")
+    assert state is not None
+    return {key: entry.id for key, entry in state.objects.items()}
+
+
+def test_a_lost_post_never_takes_an_object_another_key_manages(tmp_path: Path) -> None:
+    """The UI renamed the Summer tag to "Autumn"; git adds a tag named Autumn; the POST is
+    dropped before the server sees it: the lookup by name must not take tags/summer's object."""
+    sandbox = applied(tmp_path, "test")
+    summer = entry(sandbox, "tags/summer")["id"]
+    ui_patch(sandbox, Kind.TAG, summer, [{"op": "replace", "path": "/name", "value": "Autumn"}])
+    (sandbox.root / "offers" / "tags" / "autumn.yaml").write_text(NEW_TAG)
+    plan = commands.plan(
+        workspace(sandbox), None, selection=planner.Selection(only=("tags/autumn",))
+    )
+    assert [(c.key, c.action) for c in plan.changes] == [(Key("tags/autumn"), Action.CREATE)]
+    report, _ = run(sandbox, plan, faults=(WriteFault.DROP,))
+    ids = [object_id for object_id in _state_ids(sandbox).values() if object_id is not None]
+    assert len(ids) == len(set(ids))  # never two keys on one id
+    assert entry(sandbox, "tags/summer")["id"] == summer
+    [result] = report.results
+    assert result.id != summer
+
+
+def test_a_renamed_file_whose_write_conflicts_stays_managed_by_its_new_key(tmp_path: Path) -> None:
+    sandbox = applied(tmp_path, "test")
+    sale = entry(sandbox, SALE)["id"]
+    applied_before = entry(sandbox, SALE)["applied"]
+    old = sandbox.root / "offers" / "summer" / "sale.yaml"
+    (sandbox.root / "offers" / "summer" / "sale-60.yaml").write_text(
+        old.read_text().replace("priority: 5", "priority: 6")
+    )
+    old.unlink()
+    plan = make_plan(sandbox)
+    assert [(c.key, c.action, c.moved_from) for c in plan.changes] == [
+        (Key("summer/sale-60"), Action.ADOPT, SALE)
+    ]
+    ui_patch(sandbox, Kind.PERSONALIZED_OFFER, sale, GUARDED)
+    report, _ = run(sandbox, plan)
+    assert [r.outcome for r in report.results] == [Outcome.CONFLICT]
+    # Moved before the write, in one journal line: the new key manages it, with its last body.
+    ids = _state_ids(sandbox)
+    assert (ids.get("summer/sale-60"), "summer/sale" in ids) == (sale, False)
+    assert entry(sandbox, "summer/sale-60")["applied"] == applied_before
+    following = make_plan(sandbox)
+    assert [(c.key, c.action) for c in following.changes] == [
+        (Key("summer/sale-60"), Action.UPDATE)
+    ]
+
+
+def test_git_s_empty_object_is_guarded_so_a_ui_edit_removing_it_is_a_conflict(
+    tmp_path: Path,
+) -> None:
+    sandbox = applied(tmp_path, "test", ignore_if_match=True)
+    edit_git(
+        sandbox, "summer/sale.yaml", "status: approved\n", "status: approved\ncharacteristics: {}\n"
+    )
+    assert sandbox.run("apply", "--auto-approve").exit_code == 0
+    offer = entry(sandbox, SALE)["id"]
+    edit_git(sandbox, "summer/sale.yaml", "priority: 5", "priority: 9")
+    plan = make_plan(sandbox)
+    ui_patch(
+        sandbox, Kind.PERSONALIZED_OFFER, offer, [{"op": "remove", "path": "/characteristics"}]
+    )
+    report, _ = run(sandbox, plan)
+    assert [r.outcome for r in report.results] == [Outcome.CONFLICT]
+    assert sandbox.run("plan", "--detailed-exitcode").exit_code == 2  # the next plan shows it

@@ -76,9 +76,9 @@ def test_a_saved_plan_is_executed_exactly_and_only_once(tmp_path: Path) -> None:
     serial = _state(sandbox.root)["serial"]
     assert (again.exit_code, again.output) == (
         1,
-        f"Error: this plan was already applied (local.json is at serial {serial} now): nothing "
-        "was sent; run `reconciler plan --sandbox local` again and apply that plan to see what "
-        "is left\n",
+        "Error: this plan was applied already (an apply started on it; local.json is at serial "
+        f"{serial} now): nothing was sent; run `reconciler plan --sandbox local` again and "
+        "apply that plan to see what is left\n",
     )
     assert _names(sandbox)["tag"] == ["Summer"]  # never a duplicate
 
@@ -620,3 +620,17 @@ def test_a_new_plan_after_an_apply_that_wrote_nothing_is_not_taken_for_the_old_o
     done = sandbox.run("apply", str(second))
     assert done.exit_code == 0, done.output
     assert sandbox.run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_saved_plan_made_with_other_preconditions_is_refused(tmp_path: Path) -> None:
+    sandbox = _fresh(tmp_path)
+    assert sandbox.run("plan", "--out", str(tmp_path / "plan.json")).exit_code == 0
+    (sandbox.root / "reconciler.yaml").write_text(
+        "default: local\nsandboxes:\n  local:\n    endpoint: embedded\n    preconditions: if-match\n"
+    )
+    done = sandbox.run("apply", str(tmp_path / "plan.json"))
+    assert (done.exit_code, done.output) == (
+        1,
+        "Error: the plan was made for preconditions 'test', not 'if-match': run `reconciler "
+        "plan --sandbox local --out plan.json` and apply that\n",
+    )

@@ -149,17 +149,18 @@ CASES: list[
         ),
     ),
     (
-        "an ignored field inside an array item: the other items and fields are asserted",
-        {"representations": [{"placement": WEB, "content": "git"}, {"placement": "p2"}]},
-        {"representations": [{"placement": WEB, "content": "git"}, {"placement": "p2"}]},
-        {"representations": [{"placement": WEB, "content": "ui"}, {"placement": "p3"}]},
-        ("/representations/0/content",),
+        "git's empty object is asserted whole, so a UI edit removing it fails the write",
+        {"name": "Sale", "characteristics": {}, "rank": {"priority": 7}},
+        {"name": "Sale", "characteristics": {}, "rank": {"priority": 5}},
+        {"name": "Sale", "characteristics": {}, "rank": {"priority": 5}},
+        (),
         threeway.Derivation(
-            goal={"representations": [{"placement": WEB, "content": "ui"}, {"placement": "p2"}]},
-            ops=(replace("/representations/1/placement", "p2", "p3", UI),),
+            goal={"name": "Sale", "characteristics": {}, "rank": {"priority": 7}},
+            ops=(replace("/rank/priority", 7, 5),),
             tests=(
-                pre("/representations/0/placement", WEB),
-                pre("/representations/1/placement", "p3"),
+                pre("/characteristics", {}),
+                pre("/name", "Sale"),
+                pre("/rank/priority", 5),
             ),
             unguarded=(),
         ),
@@ -296,12 +297,24 @@ def _places(doc: Any, at: str = "") -> list[str]:
     return out
 
 
+_ignore = st.lists(
+    st.sampled_from(["/rank/priority", "/rank/x", "/status"]), max_size=2, unique=True
+)
+
+
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(desired=_doc, last=st.one_of(st.none(), _doc), live=_doc, data=st.data())
+@given(desired=_doc, last=st.one_of(st.none(), _doc), live=_doc, ignore=_ignore, data=st.data())
 def test_a_guarded_patch_never_overwrites_an_edit_made_after_the_plan(
-    desired: dict[str, Any], last: dict[str, Any] | None, live: dict[str, Any], data: Any
+    desired: dict[str, Any],
+    last: dict[str, Any] | None,
+    live: dict[str, Any],
+    ignore: list[str],
+    data: Any,
 ) -> None:
-    derived = threeway.derive(desired, last, live, who=UI)
+    """Whatever a UI edit changes after the plan, the guarded patch either fails as a whole, or
+    leaves that edit in place and gives every field git owns its goal value (so the etag of the
+    result names a revision whose git-owned fields are the goal: nothing absorbed)."""
+    derived = threeway.derive(desired, last, live, ignore=ignore, who=UI)
     assert jsonpatch.apply_patch(live, derived.patch) == derived.goal
     place = data.draw(st.sampled_from(_places(live)), label="UI edit at")
     present = place.rsplit("/", 1)[-1] != "new-member"
@@ -320,6 +333,10 @@ def test_a_guarded_patch_never_overwrites_an_edit_made_after_the_plan(
         result = jsonpatch.apply_patch(edited, derived.patch)
     except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException):
         return  # the write fails as a whole: the edit stays
+    assert threeway.agree(result, derived.goal, threeway.fields(desired, ignore)), (
+        edit,
+        derived.patch,
+    )
     top_level = "/" + place.split("/")[1]
     if kind == "add" and top_level in derived.unguarded and place == top_level:
         return  # the documented gap: JSON Patch cannot assert a top-level member is absent
@@ -332,33 +349,37 @@ def test_a_guarded_patch_never_overwrites_an_edit_made_after_the_plan(
 
 
 @pytest.mark.parametrize(
-    ("doc", "desired", "last", "ignore", "expected"),
+    ("doc", "other", "places", "expected"),
     [
-        (
-            {"name": "A", "rank": {"priority": 3, "ui": 1}, "labels": [], "description": "d"},
-            {"name": "A", "rank": {"priority": 5}},
-            {"name": "A", "rank": {"priority": 5}, "description": "d"},
-            (),
-            {"name": "A", "rank": {"priority": 3}, "description": "d"},
-        ),
-        (
-            {"name": "A", "rank": {"priority": 3}},
-            {"name": "A", "rank": {"priority": 5}},
-            None,
-            ("/rank/priority",),
-            {"name": "A", "rank": {}},
-        ),
-        ({"rank": 4}, {"rank": {"priority": 5}}, None, (), {"rank": 4}),
+        ({"a": 1, "b": 2}, {"a": 1, "b": 3}, ("/a",), True),
+        ({"a": 1, "b": 2}, {"a": 1, "b": 3}, ("/a", "/b"), False),
+        ({"a": 1}, {"a": True}, ("/a",), False),
+        ({"a": 1}, {}, ("/a",), False),
+        ({"x": 1}, {"y": 2}, ("/a",), True),  # absent from both
+        ({"r": {"p": 1, "ui": 2}}, {"r": {"p": 1}}, ("/r/p",), True),
     ],
 )
-def test_owned_restricts_a_document_to_the_fields_git_owns(
-    doc: dict[str, Any],
-    desired: dict[str, Any],
-    last: dict[str, Any] | None,
-    ignore: tuple[str, ...],
-    expected: dict[str, Any],
+def test_agree_compares_two_documents_at_the_places_given(
+    doc: dict[str, Any], other: dict[str, Any], places: tuple[str, ...], expected: bool
 ) -> None:
-    assert threeway.owned(doc, desired, last, ignore) == expected
+    assert threeway.agree(doc, other, places) is expected
+
+
+@pytest.mark.parametrize(
+    ("desired", "ignore", "expected"),
+    [
+        (
+            {"name": "A", "rank": {"priority": 5}, "tags": ["t"], "characteristics": {}},
+            (),
+            ("/characteristics", "/name", "/rank/priority", "/tags"),
+        ),
+        ({"name": "A", "rank": {"priority": 5, "x": 1}}, ("/rank/priority",), ("/name", "/rank/x")),
+    ],
+)
+def test_fields_are_the_places_git_owns_in_a_body_of_its_own(
+    desired: dict[str, Any], ignore: tuple[str, ...], expected: tuple[str, ...]
+) -> None:
+    assert threeway.fields(desired, ignore) == expected
 
 
 def test_merge3_sets_git_fields_and_removes_only_what_git_dropped() -> None:

@@ -152,11 +152,16 @@ class Lister:
             self._cache.move_to_end(cache_key)
             return cached
         conditions = filters.parse(query.expressions)
-        records = [
-            record
-            for record in self._store.objects(partition, kind).values()
-            if not conditions or _holds(conditions, record)
-        ]
+        by_name = next(
+            (c.value for c in conditions if c.path == ("name",) and c.op == "==" and not c.negated),
+            None,
+        )
+        candidates = (
+            self._store.named(partition, kind, by_name)
+            if by_name is not None
+            else self._store.objects(partition, kind).values()
+        )
+        records = [record for record in candidates if not conditions or _holds(conditions, record)]
         # Stable sorts from the last key to the first give the same order as comparing `keys`.
         records.sort(key=lambda record: record.id)
         for path, descending in reversed(query.orderby):

@@ -28,6 +28,7 @@ class _Sandbox:
     by_kind: dict[Kind, dict[str, Record]] = field(default_factory=dict)
     referrers: dict[str, set[str]] = field(default_factory=dict)
     versions: dict[Kind, int] = field(default_factory=dict)
+    names: dict[tuple[Kind, str], set[str]] = field(default_factory=dict)
 
 
 class Store:
@@ -59,6 +60,13 @@ class Store:
     def objects(self, partition: Partition, kind: Kind) -> Mapping[str, Record]:
         sandbox = self._sandboxes.get(partition)
         return sandbox.by_kind.get(kind, {}) if sandbox else {}
+
+    def named(self, partition: Partition, kind: Kind, name: str) -> list[Record]:
+        """The objects of a kind with exactly this name (an index: name lookups cost no scan)."""
+        sandbox = self._sandboxes.get(partition)
+        if sandbox is None:
+            return []
+        return [sandbox.objects[i] for i in sorted(sandbox.names.get((kind, name), ()))]
 
     def count(self, partition: Partition, kind: Kind) -> int:
         return len(self.objects(partition, kind))
@@ -164,6 +172,9 @@ class Store:
         for reference in kinds.references(record.kind, record.body):
             if isinstance(reference.value, str):
                 sandbox.referrers.setdefault(reference.value, set()).add(record.id)
+        name = record.body.get("name")
+        if isinstance(name, str):
+            sandbox.names.setdefault((record.kind, name), set()).add(record.id)
         _bump(sandbox, record.kind)
 
     def _remove(self, partition: Partition, object_id: str) -> None:
@@ -185,6 +196,12 @@ class Store:
                 holders.discard(record.id)
                 if not holders:
                     del sandbox.referrers[str(reference.value)]
+        name = record.body.get("name")
+        named = sandbox.names.get((record.kind, name)) if isinstance(name, str) else None
+        if named is not None:
+            named.discard(record.id)
+            if not named:
+                del sandbox.names[(record.kind, str(name))]
 
 
 @dataclass(frozen=True, slots=True)
