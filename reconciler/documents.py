@@ -258,6 +258,10 @@ def load(root: Path) -> tuple[Desired, ...]:
 # --- walking offers/ ------------------------------------------------------------------------
 
 
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
 def _definition_files(folder: Path, problems: list[Problem]) -> list[Path]:
     """The .yaml and .yml files under folder, sorted, symlinks followed.
 
@@ -267,12 +271,14 @@ def _definition_files(folder: Path, problems: list[Problem]) -> list[Path]:
     file named `.yaml` each add a problem.
     """
     found: list[Path] = []
+    inside = os.path.realpath(folder.parent)  # the repository: links may not lead out of it
+    seen = {_identity(folder)}  # every folder read, so none is read twice through links
     pending = [(folder, frozenset({_identity(folder)}))]
     while pending:
         directory, ancestors = pending.pop()
         try:
             with os.scandir(directory) as listing:
-                entries = list(listing)
+                entries = sorted(listing, key=lambda entry: entry.name)  # the same order anywhere
         except OSError as error:
             problems.append(_problem_at(folder, directory, _unreadable(directory, error)))
             continue
@@ -287,8 +293,27 @@ def _definition_files(folder: Path, problems: list[Problem]) -> list[Path]:
                 problems.append(_problem_at(folder, path, _unreadable(path, error)))
                 continue
             suffix = path.suffix
+            if entry.is_symlink() and not _within(os.path.realpath(path), inside):
+                problems.append(
+                    _problem_at(
+                        folder,
+                        path,
+                        f"a symlink to {_target(path)}, outside the repository: a link must stay "
+                        "inside it (copy the file in, or delete the link)",
+                    )
+                )
+                continue
             if identity is not None:
-                if identity in ancestors:
+                if identity in seen and identity not in ancestors:
+                    problems.append(
+                        _problem_at(
+                            folder,
+                            path,
+                            f"a symlink to {_target(path)}, a folder read already through "
+                            "another path: its files would have two keys: delete the link",
+                        )
+                    )
+                elif identity in ancestors:
                     problems.append(
                         _problem_at(
                             folder,
@@ -298,6 +323,7 @@ def _definition_files(folder: Path, problems: list[Problem]) -> list[Path]:
                         )
                     )
                 else:
+                    seen.add(identity)
                     pending.append((path, ancestors | {identity}))
             elif suffix in SUFFIXES and is_file:
                 found.append(path)

@@ -408,6 +408,20 @@ def test_a_symlinked_file_or_folder_is_read_through_its_link(tmp_path: Path) -> 
     )
 
 
+def test_a_folder_reached_through_two_links_is_read_once_and_reported(tmp_path: Path) -> None:
+    write(tmp_path, {})
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "t.yaml").write_text("kind: tag\nname: T\n")
+    (tmp_path / "offers" / "a").symlink_to("../shared")
+    (tmp_path / "offers" / "b").symlink_to("../shared")
+    with pytest.raises(InvalidDocuments) as raised:
+        documents.load(tmp_path)
+    assert [str(p) for p in raised.value.problems] == [
+        "offers/b:1:1: a symlink to ../shared, a folder read already through another path: its "
+        "files would have two keys: delete the link"
+    ]
+
+
 def _link(root: Path, name: str, target: str) -> None:
     (root / "offers" / name).parent.mkdir(parents=True, exist_ok=True)
     (root / "offers" / name).symlink_to(target)
@@ -454,14 +468,16 @@ def _link(root: Path, name: str, target: str) -> None:
                 "would never end: delete the link",
             ],
         ),
-        pytest.param(
-            # Reading it fails (EIO) even for root, whom file modes do not stop.
-            {"x.yaml": "/proc/self/mem"},
+        (
+            # Outside the repository: never read (a fork's pull request could point at any file
+            # of the runner, or at / for a walk that never ends).
+            {"x.yaml": "/etc/hostname", "root": "/"},
             [
-                "offers/x.yaml:1:1: cannot be read (Input/output error): make it readable or "
-                "remove it from offers/"
+                "offers/root:1:1: a symlink to /, outside the repository: a link must stay inside "
+                "it (copy the file in, or delete the link)",
+                "offers/x.yaml:1:1: a symlink to /etc/hostname, outside the repository: a link "
+                "must stay inside it (copy the file in, or delete the link)",
             ],
-            marks=pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="Linux only"),
         ),
     ],
 )
