@@ -76,6 +76,15 @@ class Workspace:
     def state_path(self, sandbox: Sandbox) -> Path:
         return statefile.path_for(self.root, sandbox.key)
 
+    def lock(self, sandbox: Sandbox) -> contextlib.AbstractContextManager[statefile.Writer]:
+        """The sandbox's state, locked for writing (see statefile.locked)."""
+        return statefile.locked(
+            self.state_path(sandbox),
+            sandbox=sandbox.key,
+            org=sandbox.org,
+            endpoint=sandbox.endpoint,
+        )
+
 
 def workspace(root: Path, deps: Dependencies) -> Workspace:
     path = root / config.FILE_NAME
@@ -283,9 +292,7 @@ def apply(
     if parallelism < 1:
         raise UsageError("--parallelism must be at least 1")
 
-    with statefile.locked(
-        ws.state_path(sandbox), sandbox=sandbox.key, org=sandbox.org, endpoint=sandbox.endpoint
-    ) as writer:
+    with ws.lock(sandbox) as writer:
         # Under the lock: no other run can have moved the state between this check and the writes.
         check_plan_state(ws, sandbox, chosen, writer.state)
         if saved:
@@ -398,9 +405,7 @@ def import_objects(
             )
 
     live = asyncio.run(run())
-    with statefile.locked(
-        ws.state_path(sandbox), sandbox=sandbox.key, org=sandbox.org, endpoint=sandbox.endpoint
-    ) as writer:
+    with ws.lock(sandbox) as writer:
         state = writer.state
         managed: dict[str, Key] = {
             entry.id: k for k, entry in state.objects.items() if entry.id is not None
@@ -514,9 +519,7 @@ def state_show(ws: Workspace, sandbox_key: str | None) -> State:
 def state_rm(ws: Workspace, sandbox_key: str | None, keys: Sequence[str]) -> None:
     """Forget objects without deleting them (they become unmanaged)."""
     sandbox = ws.config.sandbox(sandbox_key)
-    with statefile.locked(
-        ws.state_path(sandbox), sandbox=sandbox.key, org=sandbox.org, endpoint=sandbox.endpoint
-    ) as writer:
+    with ws.lock(sandbox) as writer:
         for key in keys:
             if writer.entry(Key(key)) is None:
                 raise StateError(f"{key}: not in {ws.state_path(sandbox).name}")
@@ -527,9 +530,7 @@ def state_rm(ws: Workspace, sandbox_key: str | None, keys: Sequence[str]) -> Non
 def state_mv(ws: Workspace, sandbox_key: str | None, old: str, new: str) -> None:
     """Rename a key (after moving its file) without re-creating the object."""
     sandbox = ws.config.sandbox(sandbox_key)
-    with statefile.locked(
-        ws.state_path(sandbox), sandbox=sandbox.key, org=sandbox.org, endpoint=sandbox.endpoint
-    ) as writer:
+    with ws.lock(sandbox) as writer:
         if writer.entry(Key(old)) is None:
             raise StateError(f"{old}: not in {ws.state_path(sandbox).name}")
         if writer.entry(Key(new)) is not None:

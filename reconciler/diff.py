@@ -29,7 +29,7 @@ from typing import Literal, TypeAlias, assert_never, cast
 import jsonpatch
 
 from reconciler.errors import PatchBug, ReconcilerError
-from reconciler.model import JsonObject, JsonValue, Ref
+from reconciler.model import JsonObject, JsonValue, Ref, json_default
 
 Operation: TypeAlias = dict[str, JsonValue]
 """One RFC 6902 operation as JSON: {"op": "add" | "replace" | "remove", "path": ..., "value": ...}."""
@@ -57,21 +57,15 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 _BAD_ESCAPE = re.compile(r"~(?![01])")
 
 
-def _plain_ref(value: object) -> object:
-    if isinstance(value, Ref):
-        return value.to_json()
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
 _encode = json.JSONEncoder(
-    ensure_ascii=False, separators=(",", ":"), check_circular=False, default=_plain_ref
+    ensure_ascii=False, separators=(",", ":"), check_circular=False, default=json_default
 ).encode
 _canonical = json.JSONEncoder(
     ensure_ascii=False,
     separators=(",", ":"),
     sort_keys=True,
     check_circular=False,
-    default=lambda v: {"\x00ref": _plain_ref(v)},
+    default=lambda v: {"\x00ref": json_default(v)},
 ).encode
 
 

@@ -31,6 +31,13 @@ class Ref:
         return {"ref": self.key}
 
 
+def json_default(value: object) -> object:
+    """`default=` for json.dumps: a Ref is written as {"ref": key}; anything else is not JSON."""
+    if isinstance(value, Ref):
+        return value.to_json()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 ObjectId = NewType("ObjectId", str)
 """The server-assigned Adobe id (`dps:personalized-offer:19af09a9ae45a8d3`)."""
 

@@ -9,6 +9,7 @@ and refuses the file when the two disagree, so what apply sends is always what t
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -35,7 +36,7 @@ from reconciler.model import (
     Plan,
     Preconditions,
     Reason,
-    Ref,
+    json_default,
 )
 
 FORMAT_VERSION = 2
@@ -75,14 +76,20 @@ def to_json(plan: Plan) -> dict[str, JsonValue]:
 
 def dumps(plan: Plan) -> str:
     """Deterministic JSON text of a plan (sorted keys, 2-space indent, trailing newline)."""
-    text = json.dumps(to_json(plan), indent=2, sort_keys=True, ensure_ascii=False, default=_ref)
+    text = json.dumps(
+        to_json(plan), indent=2, sort_keys=True, ensure_ascii=False, default=json_default
+    )
     return text + "\n"
 
 
 def digest(plan: Plan) -> str:
     """A fingerprint of a plan's content: state remembers the last one apply started on."""
     compact = json.dumps(
-        to_json(plan), sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_ref
+        to_json(plan),
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=json_default,
     )
     return hashlib.sha256(compact.encode("utf-8")).hexdigest()
 
@@ -134,13 +141,6 @@ def read(path: Path) -> Plan:
 
 
 # --- writing ------------------------------------------------------------------------------
-
-
-def _ref(value: object) -> object:
-    """References to objects created by the same apply are written as {"ref": key}."""
-    if isinstance(value, Ref):
-        return value.to_json()
-    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _change_json(change: Change, preconditions: Preconditions) -> dict[str, JsonValue]:
@@ -247,9 +247,15 @@ def _change(item: Mapping[str, Any], preconditions: Preconditions, path: Path) -
             derived = threeway.derive(desired, last, live, ignore=change.ignore, who=who)
         except PatchBug as bug:
             raise PlanFileError(f"{path}: {change.key}: {bug}") from None
-        change = _with(change, derived)
+        change = dataclasses.replace(
+            change,
+            goal=derived.goal,
+            ops=derived.ops,
+            tests=derived.tests,
+            unguarded=derived.unguarded,
+        )
     derived_patch = json.loads(
-        json.dumps([op.to_json() for op in change.sent(preconditions)], default=_ref)
+        json.dumps([op.to_json() for op in change.sent(preconditions)], default=json_default)
     )
     saved: list[JsonValue] = [
         {name: value for name, value in op.items() if name in ("op", "path", "value")}
@@ -261,30 +267,6 @@ def _change(item: Mapping[str, Any], preconditions: Preconditions, path: Path) -
             "holds (the file was edited): plan again"
         )
     return change
-
-
-def _with(change: Change, derived: threeway.Derivation) -> Change:
-    return Change(
-        key=change.key,
-        kind=change.kind,
-        action=change.action,
-        reasons=change.reasons,
-        name=change.name,
-        id=change.id,
-        etag=change.etag,
-        desired=change.desired,
-        live=change.live,
-        last=change.last,
-        ignore=change.ignore,
-        goal=derived.goal,
-        ops=derived.ops,
-        tests=derived.tests,
-        unguarded=derived.unguarded,
-        seen=change.seen,
-        source=change.source,
-        depends_on=change.depends_on,
-        moved_from=change.moved_from,
-    )
 
 
 def _document(kind: Kind, value: Any) -> dict[str, JsonValue] | None:
