@@ -190,6 +190,7 @@ def initial_estate() -> dict[str, dict[str, Any]]:
             "description": f"The {name.lower()} offer",
             "rank": {"priority": 5 + index},
         }
+    estate["offers/sale"]["characteristics"] = {}  # git's empty object: asserted whole
     return estate
 
 
@@ -338,6 +339,7 @@ def sandbox(seed: int, folder: Path, preconditions: str = "test") -> Iterator[Ru
             "default: chaos\nprune: true\nsandboxes:\n  chaos:\n"
             f"    endpoint: {base}/data/core/dps\n    ims: {base}/ims/token/v3\n"
             f"    org: {ORG}\n    name: prod\n    preconditions: {preconditions}\n"
+            "ignore:\n  placement: [/description]\n"
         )
         yield Run(seed, honours, root, data, base, Figures(seeds=1))
 
@@ -386,6 +388,60 @@ def ui_edits(run: Run, rng: random.Random) -> int:
         with contextlib.suppress(api.ApiError):  # a guardrail or an object in use: the UI refuses
             run.ui(edit)
     return count
+
+
+def ui_takes_a_name(run: Run, estate: dict[str, dict[str, Any]], rng: random.Random) -> int:
+    """The UI creates an object under a name git is about to create (other content): the plan
+    must adopt it, never create a second one."""
+    live = {str(o.get("name")) for o in run.live()[Kind.PERSONALIZED_OFFER]}
+    waiting = [
+        document
+        for document in estate.values()
+        if document["kind"] == "personalized-offer" and document["name"] not in live
+    ]
+    if not waiting:
+        return 0
+    chosen = rng.choice(waiting)
+    placement = next(iter(run.live()[Kind.PLACEMENT]))["id"]
+    body = {
+        "name": chosen["name"],
+        "status": "draft",
+        "representations": [
+            {
+                "channel": WEB,
+                "placement": placement,
+                "components": [{"type": "html", "format": "text/html", "content": "<p>ui</p>"}],
+            }
+        ],
+        "selectionConstraint": {"profileConstraintType": "none"},
+        "rank": {"priority": 1},
+    }
+
+    async def create(client: api.Client) -> None:
+        await client.create(Kind.PERSONALIZED_OFFER, body, name=str(chosen["name"]))
+
+    with contextlib.suppress(api.ApiError):
+        run.ui(create)
+    return 1
+
+
+def second_clone(run: Run) -> None:
+    """A second clone of the repository, with no state, applies the same commit."""
+    clone = run.root.parent / "clone"
+    shutil.rmtree(clone, ignore_errors=True)
+    (clone / "state").mkdir(parents=True)
+    shutil.copytree(run.root / "offers", clone / "offers")
+    shutil.copy(run.root / "reconciler.yaml", clone / "reconciler.yaml")
+    other = dataclasses.replace(run, root=clone)
+    plan = clone / "plan.json"
+    code, output = other.cli("plan", "--out", str(plan))
+    if code != 0:
+        raise Violation(f"seed {run.seed}: the second clone could not plan:\n{output}")
+    since = len(run.journal())
+    code, output = other.cli("apply", str(plan))
+    check_writes(run, json.loads(plan.read_text()), since, run.journal())
+    if code != 0 and "conflict" not in output:
+        raise Violation(f"seed {run.seed}: the second clone's apply failed:\n{output}")
 
 
 # --- the invariants ----------------------------------------------------------------------------
@@ -466,6 +522,9 @@ def check_sandbox(run: Run, estate: dict[str, dict[str, Any]]) -> None:
                 )
             names[name] = item["id"]
     objects = run.state()["objects"]
+    recorded = [entry.get("id") for entry in objects.values()]
+    if len(recorded) != len(set(recorded)):
+        raise Violation(f"seed {run.seed}: two keys in state share an id: {objects}")
     if sorted(objects) != sorted(estate):
         raise Violation(
             f"seed {run.seed}: state manages {sorted(objects)}, git defines {sorted(estate)}"
@@ -504,7 +563,12 @@ def apply_subprocess(run: Run, plan: Path, rng: random.Random) -> int | None:
     return process.returncode
 
 
-def one_seed(seed: int, rounds: int = ROUNDS, preconditions: str = "test") -> Figures:
+def one_seed(
+    seed: int,
+    rounds: int = ROUNDS,
+    preconditions: str = "test",
+    faults: dict[str, Any] | None = None,
+) -> Figures:
     """One seed's rounds; raises Violation at the first invariant that does not hold."""
     rng = random.Random(seed)
     with (
@@ -523,12 +587,16 @@ def one_seed(seed: int, rounds: int = ROUNDS, preconditions: str = "test") -> Fi
                 run.figures.git_edits += 1
             write_estate(run.root, git.estate)
             run.figures.ui_edits += ui_edits(run, rng)
+            if rng.random() < 0.2:
+                run.figures.ui_edits += ui_takes_a_name(run, git.estate, rng)
+            if rng.random() < 0.1:
+                second_clone(run)
             if rng.random() < 0.15:
                 for name in ("chaos.json", "chaos.journal", "chaos.json.bak"):
                     (run.root / "state" / name).unlink(missing_ok=True)
                 run.figures.lost_states += 1
             # With faults: a saved plan, applied in a subprocess that may be killed.
-            run.control(FAULTS)
+            run.control(FAULTS if faults is None else faults)
             plan_path = run.root / "plan.json"
             plan_path.unlink(missing_ok=True)
             code, output = run.cli("plan", "--out", str(plan_path))

@@ -18,9 +18,12 @@ def test_the_checker_catches_a_ui_edit_overwritten_by_a_read_then_write() -> Non
     that ignores If-Match: a UI edit landing between the read and the write is overwritten, and
     the chaos run must say so."""
 
-    def old_design() -> None:
-        for seed in (1, 3, 5, 7):
-            one_seed(seed, rounds=6, preconditions="if-match")
-
+    every_write_raced = {
+        "error_rate": 0.0,
+        "drop_rate": 0.0,
+        "race_list": 0.0,
+        "race_write": 1.0,
+        "rate_limit": None,
+    }
     with pytest.raises(Violation, match=r"overwrote /(rank/priority|description), set by a UI"):
-        old_design()
+        one_seed(1, rounds=6, preconditions="if-match", faults=every_write_raced)
