@@ -19,6 +19,7 @@ by the next plan and two clones never create the same object twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 from collections.abc import Callable, Mapping
 
@@ -233,8 +234,61 @@ class Applier:
                 "not the one sent: plan again",
             )
         etag = await self._confirmed(change, receipt, body, sent)
+        twin = await self._earlier_twin(change, receipt.id)
+        if twin is not None:
+            return await self._yield_to(change, receipt.id, etag, twin, body, sent)
         self._record(change.key, self._entry(change, receipt.id, etag, body))
         return self._result(change, Outcome.APPLIED, object_id=receipt.id)
+
+    async def _earlier_twin(self, change: Change, mine: ObjectId) -> JsonObject | None:
+        """An object another run created under the same name at the same moment (the lookup
+        before a POST and the POST are two requests), created before this one: it stays, this
+        one goes. The later of two twins always sees the earlier one (it was committed first),
+        so exactly one survives whichever run looks last."""
+        twins = [
+            found
+            for found in await self.client.find_by_name(change.kind, change.name)
+            if self.writer.manager(str(found.get("id"))) is None
+        ]
+        if len(twins) < 2 or all(str(found.get("id")) != mine for found in twins):
+            return None
+        first = min(twins, key=lambda found: (str(found.get("created")), str(found.get("id"))))
+        return None if str(first.get("id")) == mine else first
+
+    async def _yield_to(
+        self,
+        change: Change,
+        mine: ObjectId,
+        etag: Etag | None,
+        twin: JsonObject,
+        body: JsonObject,
+        sent: tuple[str, ...],
+    ) -> Result:
+        """Delete this run's later twin (nothing refers to it yet: its dependents wait for this
+        create), then adopt the earlier one if it holds git's fields."""
+        with contextlib.suppress(api.NotFound):
+            await self.client.delete(change.kind, mine, if_match=etag)
+        twin_id = ObjectId(str(twin["id"]))
+        who = attribution(twin)
+        if not threeway.agree(payload(twin), body, sent):
+            return self._result(
+                change,
+                Outcome.CONFLICT,
+                object_id=twin_id,
+                by=who.by,
+                at=who.at,
+                detail=f"another run created a {change.kind.value} named {change.name!r} at the "
+                f"same moment with other content; this run's copy ({mine}) was deleted: plan "
+                "again to adopt it",
+            )
+        self._record(change.key, self._entry(change, twin_id, etag_of(twin.get("etag")), body))
+        return self._result(
+            change,
+            Outcome.APPLIED,
+            object_id=twin_id,
+            detail=f"another run created it at the same moment ({who.by} at {who.at}): adopted "
+            f"that one and deleted this run's copy ({mine})",
+        )
 
     def _named_after_plan(
         self, change: Change, named: list[JsonObject], body: JsonObject

@@ -438,11 +438,12 @@ def _tags(sandbox: Sandbox) -> list[tuple[str, str]]:
 @pytest.mark.parametrize(
     ("faults", "requests"),
     [
-        ((), {"GET": 1, "POST": 1}),
-        ((WriteFault.DROP_AFTER,), {"GET": 2, "POST": 1}),  # looked up by name after the loss
-        ((WriteFault.NO_ETAG,), {"GET": 2, "POST": 1}),  # read back for its etag
+        # A lookup by name before the POST and one after it (for a twin another run made).
+        ((), {"GET": 2, "POST": 1}),
+        ((WriteFault.DROP_AFTER,), {"GET": 3, "POST": 1}),  # looked up by name after the loss
+        ((WriteFault.NO_ETAG,), {"GET": 3, "POST": 1}),  # read back for its etag
     ],
-    ids=["one lookup and one POST", "the answer is lost: found by name", "no etag: read back"],
+    ids=["two lookups and one POST", "the answer is lost: found by name", "no etag: read back"],
 )
 def test_a_create(tmp_path: Path, faults: tuple[WriteFault, ...], requests: dict[str, int]) -> None:
     sandbox = applied(tmp_path, "test")
@@ -807,3 +808,37 @@ def test_git_s_empty_object_is_guarded_so_a_ui_edit_removing_it_is_a_conflict(
     report, _ = run(sandbox, plan)
     assert [r.outcome for r in report.results] == [Outcome.CONFLICT]
     assert sandbox.run("plan", "--detailed-exitcode").exit_code == 2  # the next plan shows it
+
+
+def test_two_clones_creating_at_the_same_moment_leave_one_object(tmp_path: Path) -> None:
+    """Both look the name up before either POSTs (the lookup and the POST are two requests):
+    the later twin sees the earlier one after its POST, deletes itself and adopts it."""
+    app = create_app(EmulatorSettings(latency_ms=30))
+    clones = []
+    for name in ("a", "b"):
+        repo = make_repo(tmp_path / name, config=config("test"), estate=False)
+        (repo / "offers" / "placements").mkdir()
+        (repo / "offers" / "placements" / "side.yaml").write_text(SIDE)
+        clones.append(Sandbox(app=app, root=repo))
+    plans = [make_plan(clone) for clone in clones]
+
+    async def both() -> list[Report]:
+        async def one(clone: Sandbox, plan: Plan) -> Report:
+            ws = workspace(clone)
+            target = ws.config.sandbox(None)
+            with statefile.locked(
+                ws.state_path(target), sandbox=target.key, org=target.org, endpoint=target.endpoint
+            ) as writer:
+                async with clone.client("reconciler-cli") as client:
+                    return await Applier(plan, client, writer, clock=lambda: CLOCK).run()
+
+        return list(await asyncio.gather(*(one(c, p) for c, p in zip(clones, plans, strict=True))))
+
+    reports = asyncio.run(both())
+
+    async def placements(client: Any) -> list[str]:
+        return [str(p["id"]) for p in await client.list_all(Kind.PLACEMENT)]
+
+    [survivor] = clones[0].call(placements)
+    assert [r.outcome for report in reports for r in report.results] == [Outcome.APPLIED] * 2
+    assert {entry(clone, "placements/side")["id"] for clone in clones} == {survivor}
