@@ -11,6 +11,7 @@ already matches git but state is behind, the plan records it (a state-only refre
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -81,6 +82,7 @@ def plan(
     live = Live(live_objects)
     entries: Mapping[Key, Entry] = state.objects if state is not None else {}
     wanted = {item.key: item for item in desired}
+    _refuse_kind_changes(wanted, entries)
     managed: dict[str, Key] = {
         entry.id: key for key, entry in entries.items() if entry.id is not None
     }
@@ -136,6 +138,7 @@ def plan(
         else:
             changes[key] = change
 
+    _wait_for_names(changes)
     selected = {key: change for key, change in changes.items() if selection.selects(key)}
     hidden = len(changes) - len(selected)
     kind_of = {key: change.kind for key, change in selected.items()}
@@ -215,6 +218,37 @@ def _match(
             f"`reconciler import {item.key} <id>`, or rename one of them"
         )
     return (candidates[0], reason) if candidates else (None, None)
+
+
+def _refuse_kind_changes(wanted: Mapping[Key, Desired], entries: Mapping[Key, Entry]) -> None:
+    """An object never changes kind: a file whose kind changed names another object."""
+    for key in sorted(wanted):
+        entry, item = entries.get(key), wanted[key]
+        if entry is not None and entry.kind is not item.kind:
+            raise PlanError(
+                f"{item.source.path or key}: its kind changed from {entry.kind.value} to "
+                f"{item.kind.value}, but an object cannot change kind: give the file another "
+                f"name (a new key: the {entry.kind.value} is then removed from git and the "
+                f"{item.kind.value} created), or forget the {entry.kind.value} first with "
+                f"`reconciler state rm {key}`"
+            )
+
+
+def _wait_for_names(changes: dict[Key, Change]) -> None:
+    """A create waits for the update that renames away the live object holding its name, so
+    the two never exist under one name (if that rename fails, the create is not attempted)."""
+    renamed: dict[tuple[Kind, str], Key] = {}
+    for key, change in changes.items():
+        if change.live is not None and any(op.path == "/name" for op in change.ops):
+            old = change.live.get("name")
+            if isinstance(old, str):
+                renamed[(change.kind, old)] = key
+    for key, change in list(changes.items()):
+        holder = renamed.get((change.kind, change.name))
+        if change.action is Action.CREATE and holder is not None and holder != key:
+            changes[key] = dataclasses.replace(
+                change, depends_on=tuple(sorted({*change.depends_on, holder}))
+            )
 
 
 def _refuse_double_adoption(

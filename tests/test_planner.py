@@ -729,7 +729,13 @@ def test_an_object_another_key_manages_is_never_adopted_even_when_renamed_to_the
             seen=ALICE,
             source="offers/tags/old.yaml",
         ),
-        tag_change(action=Action.CREATE, reasons=(Reason.NEW,), desired={"name": "Sale"}),
+        # It waits for tags/old's update, which takes the name "Sale" away first.
+        tag_change(
+            action=Action.CREATE,
+            reasons=(Reason.NEW,),
+            desired={"name": "Sale"},
+            depends_on=(Key("tags/old"),),
+        ),
     )
 
 
@@ -973,3 +979,39 @@ def test_drift_names_fields_who_and_when_and_deleted_objects() -> None:
         ObjectDrift(Key("tags/gone"), Kind.TAG, ObjectId(TAG), "Gone", DriftStatus.DELETED),
     )
     assert found.checked == 2
+
+
+# --- found by the hostile test ------------------------------------------------------------------
+
+
+def test_a_file_whose_kind_changed_is_refused_naming_what_to_do() -> None:
+    with pytest.raises(planner.PlanError) as raised:
+        run(
+            [
+                desired(
+                    "x", Kind.PLACEMENT, {"name": "X", "channel": "web", "componentType": "html"}
+                )
+            ],
+            state(x=entry(Kind.TAG, TAG, {"name": "X"})),
+            {Kind.TAG: [live(TAG, {"name": "X"})]},
+        )
+    assert str(raised.value) == (
+        "offers/x.yaml: its kind changed from tag to placement, but an object cannot change "
+        "kind: give the file another name (a new key: the tag is then removed from git and the "
+        "placement created), or forget the tag first with `reconciler state rm x`"
+    )
+
+
+def test_a_create_waits_for_the_update_that_renames_its_name_away() -> None:
+    result = run(
+        [
+            desired("tags/a", Kind.TAG, {"name": "Renamed"}),
+            desired("tags/b", Kind.TAG, {"name": "Summer"}),
+        ],
+        state(tags__a=entry(Kind.TAG, TAG, {"name": "Summer"})),
+        {Kind.TAG: [live(TAG, {"name": "Summer"})]},
+    )
+    assert [(c.key, c.action, c.depends_on) for c in result.changes] == [
+        (Key("tags/a"), Action.UPDATE, ()),
+        (Key("tags/b"), Action.CREATE, (Key("tags/a"),)),
+    ]
