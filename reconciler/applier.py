@@ -366,6 +366,19 @@ class Applier:
                         await asyncio.sleep(0.05 * 2**attempt)
                         continue
             etag = await self._confirmed(change, receipt, goal, _guarded(change))
+            if not guarded and _skipped(if_match, receipt.etag):
+                # No preconditions, and the etag moved by more than this write: another write
+                # landed between the read and this one, and the server ignored If-Match.
+                self._record(change.key, self._entry(change, change.id, None, applied))
+                return self._result(
+                    change,
+                    Outcome.CONFLICT,
+                    object_id=change.id,
+                    detail=f"the server ignored If-Match: another write landed between the read "
+                    f"(etag {if_match}) and this write (etag {receipt.etag}), which may have "
+                    "replaced what it set; check the object (`preconditions: test` guards "
+                    "against this)",
+                )
             self._record(change.key, self._entry(change, change.id, etag, applied))
             return self._result(change, Outcome.APPLIED, object_id=change.id)
         raise AssertionError("unreachable: the last attempt returns")  # pragma: no cover
@@ -512,6 +525,13 @@ class Applier:
 
 
 _GONE = "deleted after the plan"
+
+
+def _skipped(before: Etag | None, after: Etag | None) -> bool:
+    """Whether integer etags (as Adobe's are: +1 per write) moved by more than one write."""
+    if before is None or after is None or not before.isdigit() or not after.isdigit():
+        return False
+    return int(after) > int(before) + 1
 
 
 def _guarded(change: Change) -> tuple[str, ...]:

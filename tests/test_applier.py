@@ -842,3 +842,23 @@ def test_two_clones_creating_at_the_same_moment_leave_one_object(tmp_path: Path)
     [survivor] = clones[0].call(placements)
     assert [r.outcome for report in reports for r in report.results] == [Outcome.APPLIED] * 2
     assert {entry(clone, "placements/side")["id"] for clone in clones} == {survivor}
+
+
+def test_if_match_mode_says_when_the_server_ignored_if_match_and_a_write_slipped_in(
+    tmp_path: Path,
+) -> None:
+    """Without preconditions nothing stops the write, but the etag tells: it moved by more than
+    one write. The result is a conflict that says so, never a silent success."""
+    sandbox = applied(tmp_path, "if-match", ignore_if_match=True, race_write=1.0)
+    edit_git(sandbox, "summer/sale.yaml", "priority: 5", "priority: 9")
+    plan = make_plan(sandbox)
+    report, sent = run(sandbox, plan)
+    [result] = report.results
+    planned = int(plan.changes[0].etag or 0)
+    assert (result.outcome, result.detail, sent) == (
+        Outcome.CONFLICT,
+        f"the server ignored If-Match: another write landed between the read (etag {planned}) "
+        f"and this write (etag {planned + 2}), which may have replaced what it set; check the "
+        "object (`preconditions: test` guards against this)",
+        {"GET": 1, "PATCH": 1},
+    )
