@@ -1026,3 +1026,19 @@ def test_written_definitions_load_back_to_the_same_body(
     documents.write_definition(root, Key("imported/offer"), Kind.PERSONALIZED_OFFER, body)
     loaded = {d.key: d for d in documents.load(root)}
     assert dict(loaded[Key("imported/offer")].body) == body
+
+
+def test_a_surrogate_escape_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "t.yaml": 'kind: tag\nname: "\\ud800"\n',
+            "u.yaml": 'kind: tag\nname: "smile \\U0001F600"\n',
+        },
+    )
+    with pytest.raises(InvalidDocuments) as raised:
+        documents.load(tmp_path)
+    assert [str(p) for p in raised.value.problems] == [
+        "offers/t.yaml:2:7: a UTF-16 surrogate escape (\\ud800 to \\udfff) is not text and cannot "
+        "be sent: write the character itself, or its 8-digit escape (\\U0001F600)"
+    ]
