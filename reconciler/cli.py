@@ -18,7 +18,16 @@ from typing import Any, NoReturn
 
 import click
 
-from reconciler import __version__, commands, planfile, planner, render, schema, statefile
+from reconciler import (
+    __version__,
+    commands,
+    documents,
+    planfile,
+    planner,
+    render,
+    schema,
+    statefile,
+)
 from reconciler.errors import InvalidDocuments, ReconcilerError, UsageError
 from reconciler.model import Key, Kind, Plan, Problem, Report, Result
 
@@ -409,12 +418,9 @@ def import_command(
     """Adopt existing objects: record them in state and write offers/KEY.yaml."""
     if everything == bool(key or object_id) or (not everything and not (key and object_id)):
         raise UsageError("give KEY and ID, or --all (optionally with --kind)")
-    if key is not None and (
-        key.startswith("/") or ".." in key.split("/") or key.endswith((".yaml", ".yml"))
-    ):
-        raise UsageError(
-            f"{key}: a key is a path under offers/ without the suffix, such as summer/sale-60"
-        )
+    problem = documents.key_problem(key) if key is not None else None
+    if problem is not None:
+        raise UsageError(f"{key!r}: {problem}")
     done = commands.import_objects(
         ctx.workspace(),
         sandbox,
@@ -524,6 +530,9 @@ def state_guard(paths: tuple[str, ...]) -> int:
 @click.pass_obj
 def state_mv(ctx: Context, old: str, new: str, sandbox: str | None) -> None:
     """Rename a key (after renaming its file) without re-creating the object."""
+    problem = documents.key_problem(new)
+    if problem is not None:
+        raise UsageError(f"{new!r}: {problem}")
     commands.state_mv(ctx.workspace(), sandbox, old, new)
     click.echo(f"Moved {old} to {new}.")
 

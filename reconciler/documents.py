@@ -356,7 +356,29 @@ def _definition_files(folder: Path, problems: list[Problem]) -> list[Path]:
                         "and only .yaml/.yml files are read",
                     )
                 )
+            elif is_file and entry.name.strip().lower().endswith(SUFFIXES):
+                problems.append(
+                    _problem_at(
+                        folder,
+                        path,
+                        f"{entry.name!r} is not read: a definition file is named <key>.yaml, "
+                        "with no spaces around it and no dot in front: rename it",
+                    )
+                )
     return sorted(found)
+
+
+def key_problem(key: str) -> str | None:
+    """Why a key (a path under offers/ without the suffix) cannot name a definition file."""
+    segments = key.split("/")
+    if key.endswith((".yaml", ".yml")):
+        return "a key has no suffix (summer/sale-60, not summer/sale-60.yaml)"
+    if any(not s or s != s.strip() or s.startswith(".") for s in segments):
+        return (
+            "a key is a path under offers/ such as summer/sale-60: no empty part, no leading "
+            "slash, no part starting with a dot, no spaces around a part"
+        )
+    return None
 
 
 def _identity(path: Path) -> tuple[int, int]:

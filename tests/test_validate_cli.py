@@ -229,3 +229,34 @@ def test_schema_of_one_kind() -> None:
             "returnMetaData",
         ],
     )
+
+
+def test_a_yaml_file_whose_name_is_not_a_key_is_a_problem_never_skipped(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "offers" / "x").mkdir(parents=True)
+    (repo / "reconciler.yaml").write_text(
+        "default: local\nsandboxes:\n  local:\n    endpoint: embedded\n"
+    )
+    (repo / "offers" / "x" / ".yaml").write_text("kind: tag\nname: A\n")
+    (repo / "offers" / "b.yaml ").write_text("kind: tag\nname: B\n")
+    done = CliRunner().invoke(cli, ["-C", str(repo), "validate"])
+    assert (done.exit_code, done.stdout) == (
+        1,
+        "offers/b.yaml :1:1: 'b.yaml ' is not read: a definition file is named <key>.yaml, with "
+        "no spaces around it and no dot in front: rename it\n"
+        "offers/x/.yaml:1:1: '.yaml' is not read: a definition file is named <key>.yaml, with no "
+        "spaces around it and no dot in front: rename it\n",
+    )
+
+
+@pytest.mark.parametrize("key", ["x/", "/x", "x/.hidden", " x", "x.yaml", "a//b"])
+def test_import_refuses_a_key_that_cannot_name_a_file(tmp_path: Path, key: str) -> None:
+    repo = tmp_path / "repo"
+    (repo / "offers").mkdir(parents=True)
+    (repo / "reconciler.yaml").write_text(
+        "default: local\nsandboxes:\n  local:\n    endpoint: embedded\n"
+    )
+    done = CliRunner().invoke(cli, ["-C", str(repo), "import", key, "dps:tag:0000000000000001"])
+    assert done.exit_code == 1
+    assert len(done.output.splitlines()) == 1
+    assert done.output.startswith(f"Error: {key!r}: a key ")
