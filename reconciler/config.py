@@ -21,6 +21,7 @@ Locator = Callable[[tuple[str | int, ...]], tuple[int, int]]
 """Maps a path inside the YAML file to its (line, column), 1-based."""
 
 _POINTER = re.compile(r"^(/([^/~]|~[01])*)+$")
+_SANDBOX_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,17 @@ class _ConfigModel(BaseModel):
         ],
         list[str],
     ] = Field(default_factory=dict)
+
+    @field_validator("sandboxes")
+    @classmethod
+    def _keys(cls, value: dict[str, _SandboxModel]) -> dict[str, _SandboxModel]:
+        for key in value:
+            if not _SANDBOX_KEY.fullmatch(key):
+                raise ValueError(
+                    f"{key!r} cannot name a sandbox: it names state/<key>.json, so use letters, "
+                    "digits, '-' and '_' (such as prod or dev-eu)"
+                )
+        return value
 
     @field_validator("ignore")
     @classmethod

@@ -229,6 +229,11 @@ def load(root: Path) -> tuple[Desired, ...]:
         raise ConfigError(
             f"no offers/ folder in {root}: run reconciler from the repository root or pass -C <root>"
         )
+    if not _within(os.path.realpath(folder), os.path.realpath(root)):
+        raise ConfigError(
+            f"offers/ in {root} is a symlink to {os.path.realpath(folder)}, outside the "
+            "repository: definitions must be in it (a fork's pull request could point anywhere)"
+        )
     problems: list[Problem] = []
     loaded: list[_Loaded] = []
     owners: dict[Key, str] = {}

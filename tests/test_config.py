@@ -70,3 +70,15 @@ def test_unknown_preconditions_are_a_located_config_error(tmp_path: Path) -> Non
 )
 def test_credentials_come_from_the_environment(env: dict[str, str], expected: Credentials) -> None:
     assert config.credentials(env) == expected
+
+
+@pytest.mark.parametrize("key", ["../../x", "", "a/b", ".hidden", "x y"])
+def test_a_sandbox_key_that_cannot_name_a_state_file_is_a_located_error(
+    tmp_path: Path, key: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse(tmp_path, f'default: "{key}"\nsandboxes:\n  "{key}":\n    endpoint: embedded\n')
+    assert str(raised.value) == (
+        f"reconciler.yaml:3:3: sandboxes: Value error, {key!r} cannot name a sandbox: it names "
+        "state/<key>.json, so use letters, digits, '-' and '_' (such as prod or dev-eu)"
+    )

@@ -260,3 +260,19 @@ def test_import_refuses_a_key_that_cannot_name_a_file(tmp_path: Path, key: str) 
     assert done.exit_code == 1
     assert len(done.output.splitlines()) == 1
     assert done.output.startswith(f"Error: {key!r}: a key ")
+
+
+def test_an_offers_folder_that_links_out_of_the_repository_is_refused(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "reconciler.yaml").write_text(
+        "default: local\nsandboxes:\n  local:\n    endpoint: embedded\n"
+    )
+    (tmp_path / "elsewhere").mkdir()
+    (repo / "offers").symlink_to(tmp_path / "elsewhere")
+    done = CliRunner().invoke(cli, ["-C", str(repo), "validate"])
+    assert (done.exit_code, done.output) == (
+        1,
+        f"Error: offers/ in {repo} is a symlink to {tmp_path / 'elsewhere'}, outside the "
+        "repository: definitions must be in it (a fork's pull request could point anywhere)\n",
+    )
