@@ -62,11 +62,21 @@ class _Group(click.Group):
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.Exit as done:
             sys.exit(done.exit_code)
-        except click.Abort:
+        except click.Abort as abort:
+            if isinstance(abort.__cause__ or abort.__context__, KeyboardInterrupt):
+                click.echo("Interrupted.", err=True)
+                sys.exit(130)
             click.echo("Aborted.", err=True)
             sys.exit(1)
         except click.ClickException as usage:
-            usage.show()
+            # One line, as every other error: the message and where the help is.
+            where = (
+                usage.ctx.command_path
+                if isinstance(usage, click.UsageError) and usage.ctx
+                else None
+            )
+            hint = f" (see `{where} --help`)" if where else ""
+            click.echo(f"Error: {usage.format_message()}{hint}", err=True)
             sys.exit(1)
         except InvalidDocuments as invalid:
             problems = tuple(p for p in invalid.problems if isinstance(p, Problem))

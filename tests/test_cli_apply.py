@@ -634,3 +634,40 @@ def test_a_saved_plan_made_with_other_preconditions_is_refused(tmp_path: Path) -
         "Error: the plan was made for preconditions 'test', not 'if-match': run `reconciler "
         "plan --sandbox local --out plan.json` and apply that\n",
     )
+
+
+def test_a_usage_error_is_one_line_naming_the_help(tmp_path: Path) -> None:
+    sandbox = _fresh(tmp_path)
+    done = sandbox.run("plan", "--bogus")
+    assert (done.exit_code, done.output) == (
+        1,
+        "Error: No such option '--bogus'. Did you mean '--out'? (see `cli plan --help`)\n",
+    )
+
+
+@pytest.mark.parametrize("delay", [0.05, 2.5], ids=["while loading", "while planning"])
+def test_ctrl_c_before_apply_is_one_line_and_exit_130(tmp_path: Path, delay: float) -> None:
+    repo = make_repo(tmp_path / "repo", estate=False)
+    write(repo)
+    with served_emulator("--latency-ms", "3000") as base:
+        (repo / "reconciler.yaml").write_text(served_config(base))
+        env = {**os.environ, "ADOBE_CLIENT_ID": "ci-bot", "ADOBE_CLIENT_SECRET": "s3cret-value"}
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from reconciler.entry import main; main()",
+                "-C",
+                str(repo),
+                "plan",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(delay)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    # (click ends the terminal's ^C line with a newline first)
+    assert (process.returncode, out, err.lstrip("\n")) == (130, "", "Interrupted.\n")
