@@ -395,13 +395,24 @@ def _state(document: Mapping[str, Any]) -> State:
     org = _field(document, "org", str, "a string", "")
     endpoint = _field(document, "endpoint", str, "a string", "")
     objects = _field(document, "objects", dict, "an object", "")
+    entries = {Key(key): _entry(value, key) for key, value in sorted(objects.items())}
+    holders: dict[str, Key] = {}
+    for key, entry in entries.items():
+        if entry.id is not None:
+            if entry.id in holders:
+                raise _Malformed(
+                    f"objects[{json.dumps(holders[entry.id])}] and objects[{json.dumps(key)}] "
+                    f"both manage {entry.id} (an object has one key; `--prune` would delete it "
+                    "for the other)"
+                )
+            holders[entry.id] = key
     return State(
         lineage=lineage,
         serial=serial,
         sandbox=sandbox,
         org=org,
         endpoint=endpoint,
-        objects={Key(key): _entry(value, key) for key, value in sorted(objects.items())},
+        objects=entries,
         last_plan=_optional(document, "last_plan", str, "a string", ""),
     )
 

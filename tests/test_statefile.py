@@ -418,3 +418,17 @@ def test_a_reader_always_sees_a_whole_state_while_a_writer_compacts(tmp_path: Pa
     assert final is not None
     assert (final.serial, final.objects) == (2 * runs, _expected_objects(2 * runs))
     assert not path.with_suffix(".journal").exists()
+
+
+def test_two_keys_managing_one_id_is_refused(tmp_path: Path) -> None:
+    path = statefile.path_for(tmp_path, "local")
+    path.parent.mkdir(parents=True)
+    entry = {"kind": "tag", "id": "dps:tag:0000000000000001", "etag": "1", "applied": {"name": "A"}}
+    path.write_text(json.dumps(_document({"tags/a": entry, "tags/b": entry})))
+    with pytest.raises(StateError) as raised:
+        statefile.read(path)
+    assert str(raised.value) == (
+        'state/local.json: malformed state: objects["tags/a"] and objects["tags/b"] both manage '
+        "dps:tag:0000000000000001 (an object has one key; `--prune` would delete it for the "
+        "other): restore it from git or local.json.bak"
+    )
