@@ -37,9 +37,13 @@ def drift(
     found: list[ObjectDrift] = []
     hidden: list[Ignored] = []
     checked = 0
+    unapplied = 0
     for key in sorted(state.objects):
         entry = state.objects[key]
-        if entry.id is None or entry.applied is None:
+        if entry.id is None:
+            continue
+        if entry.applied is None:
+            unapplied += 1
             continue
         checked += 1
         name = name_of(entry.applied, key)
@@ -83,7 +87,13 @@ def drift(
                         at=who.at,
                     )
                 )
-    return Drift(sandbox=sandbox, objects=tuple(found), checked=checked, ignored=tuple(hidden))
+    return Drift(
+        sandbox=sandbox,
+        objects=tuple(found),
+        checked=checked,
+        ignored=tuple(hidden),
+        unapplied=unapplied,
+    )
 
 
 def _project(applied: Mapping[str, JsonValue], live: Mapping[str, JsonValue]) -> JsonObject:

@@ -367,6 +367,8 @@ class Drift:
     objects: tuple[ObjectDrift, ...]
     checked: int
     ignored: tuple[Ignored, ...] = ()
+    unapplied: int = 0
+    """Managed objects with no last-applied body yet (imported after state loss): not checked."""
 
     @property
     def has_drift(self) -> bool:

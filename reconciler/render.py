@@ -328,6 +328,15 @@ def plan_markdown(plan: Plan, *, limit: int = COMMENT_LIMIT) -> str:
 # --- drift ----------------------------------------------------------------------------------
 
 
+def _unapplied(drift: Drift) -> list[str]:
+    if not drift.unapplied:
+        return []
+    return [
+        f"{_plural(drift.unapplied, 'managed object')} not checked: state has no last-applied "
+        "body for them yet (imported after state was lost); `reconciler apply` records it."
+    ]
+
+
 def drift_text(drift: Drift) -> list[Styled]:
     if not drift.has_drift:
         return [
@@ -336,7 +345,8 @@ def drift_text(drift: Drift) -> list[Styled]:
                 "last applied them.",
                 "green",
                 True,
-            )
+            ),
+            *(Styled(line, "yellow") for line in _unapplied(drift)),
         ]
     lines = [Styled(f"Drift in sandbox {drift.sandbox!r}:", None, True), Styled("")]
     for item in drift.objects:
@@ -350,6 +360,7 @@ def drift_text(drift: Drift) -> list[Styled]:
         lines += [Styled(f"      {_field_line(f)}") for f in item.fields]
     lines.append(Styled(""))
     lines.append(Styled(_drift_summary(drift), None, True))
+    lines += [Styled(line, "yellow") for line in _unapplied(drift)]
     return lines
 
 
