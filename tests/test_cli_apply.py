@@ -652,7 +652,7 @@ def test_a_usage_error_is_one_line_naming_the_help(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.parametrize("delay", [0.05, 2.5], ids=["while loading", "while planning"])
+@pytest.mark.parametrize("delay", [0.4, 2.5], ids=["while loading", "while planning"])
 def test_ctrl_c_before_apply_is_one_line_and_exit_130(tmp_path: Path, delay: float) -> None:
     repo = make_repo(tmp_path / "repo", estate=False)
     write(repo)
