@@ -335,6 +335,12 @@ class _Differ:
         a, b = old[start:old_end], new[start:new_end]
         pairs: _Pairs = []
         edits: dict[tuple[int, int], list[Step]] = {}
+        whole = (0, len(a), 0, len(b))
+        if len(a) * len(b) <= min(BLOCK_CELLS, self.budget):
+            # Small enough to align optimally in one table (equal items cost nothing there).
+            return self._steps(
+                a, b, self._block(a, b, whole, path, start, at, edits), edits, path, start, at
+            )
         matcher = difflib.SequenceMatcher(
             None, [item_key(x) for x in a], [item_key(x) for x in b], autojunk=False
         )
@@ -353,11 +359,10 @@ class _Differ:
             # Items both removed and inserted elsewhere (a reversal, say): editing the items in
             # place may be smaller than keeping the few that match. Both are sized (pair edits
             # already made are reused); the positional pairing is linear in the items.
-            block = (0, len(a), 0, len(b))
             positional = self._steps(
                 a,
                 b,
-                self._block(a, b, block, path, start, at, edits, by_position=True),
+                self._block(a, b, whole, path, start, at, edits, by_position=True),
                 edits,
                 path,
                 start,
@@ -442,7 +447,8 @@ class _Differ:
         def keep(i: int, j: int) -> int:
             if (i, j) not in edits:
                 here, origin = f"{path}/{start + j}", (*at, start + i)
-                edits[i, j] = self._edit(a[i], b[j], here, origin)[0]
+                same = json_equal(a[i], b[j])
+                edits[i, j] = [] if same else self._edit(a[i], b[j], here, origin)[0]
             return _cost(edits[i, j])
 
         n, m = i2 - i1, j2 - j1
