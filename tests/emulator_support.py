@@ -185,17 +185,18 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def served(*options: str, log: Path) -> Iterator[str]:
-    """`reconciler emulator serve OPTIONS` in a subprocess on a free port; yields its base URL.
+def served(*options: str, log: Path, port: int | None = None) -> Iterator[str]:
+    """`reconciler emulator serve OPTIONS` in a subprocess on a port (a free one unless given);
+    yields its base URL.
 
-    Its output goes to `log` (a file, so a chatty server can never block on a full pipe).
+    Its output is appended to `log` (a file, so a chatty server can never block on a full pipe).
     """
-    port = free_port()
+    port = port or free_port()
     command = [sys.executable, "-m", "reconciler.cli", "emulator", "serve", "--port", str(port)]
-    with open(log, "wb") as output:
+    with open(log, "ab") as output:
         process = subprocess.Popen([*command, *options], stdout=output, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while True:
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
                 break

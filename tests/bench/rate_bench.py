@@ -17,21 +17,18 @@ command saw (from its -v log), how low its adaptive in-flight limit went, and it
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.bench import estate_gen
-from tests.emulator_support import free_port
+from tests.emulator_support import free_port, served
 
 CHANGES = int(os.environ.get("RATE_BENCH_CHANGES", "500"))
 RATE = 20.0
@@ -84,12 +81,14 @@ def run(count: int = CHANGES, rate: float = RATE, parallelism: int = PARALLELISM
         root, data, port = tmp / "repo", tmp / "emulator.journal", free_port()
         files = estate_gen.write(root, count)
         (root / "reconciler.yaml").write_text(CONFIG.format(base=f"http://127.0.0.1:{port}"))
-        with _served(port, data, tmp / "emulator.log"):
+        with served("--data", str(data), log=tmp / "emulator.log", port=port):
             created = _apply(root, parallelism, tmp)
             estate_gen.bump_priority(files, 1, 2)
             free = _apply(root, parallelism, tmp)
         estate_gen.bump_priority(files, 2, 3)
-        with _served(port, data, tmp / "emulator.log", "--rate-limit", f"{rate:g}"):
+        with served(
+            "--data", str(data), "--rate-limit", f"{rate:g}", log=tmp / "emulator.log", port=port
+        ):
             limited = _apply(root, parallelism, tmp)
     return [
         f"{count:,} offers, `reconciler apply --auto-approve --parallelism {parallelism}` "
@@ -101,28 +100,6 @@ def run(count: int = CHANGES, rate: float = RATE, parallelism: int = PARALLELISM
         f"as writes, {limited.seconds / free.seconds:.1f}x the unlimited time, "
         f"{limited.failures} failures",
     ]
-
-
-@contextlib.contextmanager
-def _served(port: int, data: Path, log: Path, *options: str) -> Iterator[None]:
-    """`reconciler emulator serve` on `port` with its data in `data`, so that a second server
-    with other options keeps the objects and the endpoint URL the state file is bound to."""
-    command = [sys.executable, "-m", "reconciler.cli", "emulator", "serve", "--port", str(port)]
-    command += ["--data", str(data), *options]
-    with open(log, "ab") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-                break
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the emulator did not start:\n{log.read_text()}")
-            time.sleep(0.05)
-        yield
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def _apply(root: Path, parallelism: int, tmp: Path) -> Measured:
