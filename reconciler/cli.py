@@ -21,7 +21,7 @@ import click
 from reconciler import (
     __version__,
     commands,
-    documents,
+    offerfiles,
     planfile,
     planner,
     render,
@@ -428,7 +428,7 @@ def import_command(
     """Adopt existing objects: record them in state and write offers/KEY.yaml."""
     if everything == bool(key or object_id) or (not everything and not (key and object_id)):
         raise UsageError("give KEY and ID, or --all (optionally with --kind)")
-    problem = documents.key_problem(key) if key is not None else None
+    problem = offerfiles.key_problem(key) if key is not None else None
     if problem is not None:
         raise UsageError(f"{key!r}: {problem}")
     done = commands.import_objects(
@@ -540,7 +540,7 @@ def state_guard(paths: tuple[str, ...]) -> int:
 @click.pass_obj
 def state_mv(ctx: Context, old: str, new: str, sandbox: str | None) -> None:
     """Rename a key (after renaming its file) without re-creating the object."""
-    problem = documents.key_problem(new)
+    problem = offerfiles.key_problem(new)
     if problem is not None:
         raise UsageError(f"{new!r}: {problem}")
     commands.state_mv(ctx.workspace(), sandbox, old, new)
