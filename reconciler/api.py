@@ -15,9 +15,19 @@ from urllib.parse import quote
 
 import httpx
 
-from reconciler import kinds, throttle
-from reconciler.errors import ReconcilerError
-from reconciler.model import Credentials, Etag, JsonObject, JsonValue, Kind, ObjectId, etag_of
+from reconciler import kinds, throttle, wire
+from reconciler.errors import ConfigError, ReconcilerError
+from reconciler.model import (
+    Credentials,
+    Etag,
+    JsonObject,
+    JsonValue,
+    Kind,
+    ObjectId,
+    etag_of,
+    name_of,
+    name_path,
+)
 
 Log = Callable[[str], None]
 
@@ -87,6 +97,16 @@ _BY_STATUS: Mapping[int, type[ApiError]] = {
 # --- values ---------------------------------------------------------------------------------
 
 
+class MissingCatalog(ConfigError):
+    """A decision item call without the sandbox catalog's schema id to send as x-schema-id."""
+
+    def __init__(self, kind: Kind) -> None:
+        super().__init__(
+            f"{kind.value} calls need the sandbox's catalog: set decisioning: {{catalog: <item "
+            "catalog id>, schema: <its schema id>}} under the sandbox in reconciler.yaml"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     """Where a sandbox's API lives, and the headers that select it."""
@@ -95,6 +115,8 @@ class Endpoint:
     ims_url: str | None
     org: str
     sandbox: str
+    schema_id: str | None = None
+    """The `x-schema-id` of the sandbox's item catalog, sent on every decision item call."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,10 +251,12 @@ class Client:
         the pages report; then the whole list is read again, up to LIST_PASSES times.
         """
         operation = f"list {kind.value}"
+        spec = kinds.spec(kind)
         for _ in range(LIST_PASSES):
-            found, total = await self._list_pass(kind, filters, page_size)
+            found, total = await self._list_pass(kind, (*spec.list_filters, *filters), page_size)
             if total is None or len(found) >= total:
-                return list(found.values())
+                # A collection shared by two kinds (/offer-rules) is told apart by its flag.
+                return [wire.decode(kind, item) for item in found.values() if spec.holds(item)]
             if self._log is not None:
                 self._log(f"{operation}: saw {len(found)} of {total} objects; listing again")
         raise Unsettled(
@@ -256,7 +280,7 @@ class Client:
         url = self._url(spec.collection)
         found: dict[str, JsonObject] = {}
         for _ in range(MAX_PAGES):
-            body = await self._json("GET", url, operation, params=params)
+            body = await self._json("GET", url, operation, params=params, kind=kind)
             page = body.get("results") if isinstance(body, dict) else None
             if not isinstance(page, list):
                 raise ApiError(operation, 200, "the response has no results list")
@@ -278,15 +302,17 @@ class Client:
             self._object_url(kind, object_id),
             f"read {kind.value} {object_id}",
             params=list(spec.query.items()),
+            kind=kind,
         )
         if not isinstance(body, dict):
             raise ApiError(f"read {kind.value} {object_id}", 200, "the response is not an object")
-        return body
+        return wire.decode(kind, body)
 
     async def find_by_name(self, kind: Kind, name: str) -> list[JsonObject]:
         """Live objects of a kind with exactly this name (how an interrupted create is found)."""
-        found = await self.list_all(kind, filters=(f"name=={name}",))
-        return [item for item in found if item.get("name") == name]
+        field = ".".join(name_path(kind))
+        found = await self.list_all(kind, filters=(f"{field}=={name}",))
+        return [item for item in found if name_of(kind, item) == name]
 
     # --- writes -----------------------------------------------------------------------------
 
@@ -308,13 +334,19 @@ class Client:
         operation = f"create {kind.value} {name!r}"
         url = self._url(spec.collection)
         params = list(spec.query.items())
-        payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        payload = json.dumps(wire.encode(kind, body), ensure_ascii=False).encode("utf-8")
         attempt = 0
         while True:
             attempt += 1
             try:
                 response = await self._send(
-                    "POST", url, operation, params=params, content=payload, idempotent=False
+                    "POST",
+                    url,
+                    operation,
+                    params=params,
+                    content=payload,
+                    idempotent=False,
+                    kind=kind,
                 )
             except (OutcomeUnknown, ServerFailed) as unknown:
                 existing = [
@@ -350,6 +382,37 @@ class Client:
             content=json.dumps(list(operations), ensure_ascii=False).encode("utf-8"),
             headers=headers,
             idempotent=False,
+            kind=kind,
+        )
+        return _receipt(response, operation, fallback_id=object_id)
+
+    async def put(
+        self,
+        kind: Kind,
+        object_id: str,
+        body: Mapping[str, JsonValue],
+        *,
+        if_match: Etag | None,
+    ) -> Receipt:
+        """PUT the whole body, with its id, as the exd placement update page documents.
+
+        The page's example sends only some fields, so the server may merge: the caller sends
+        null for a top-level field it removes. Never resent when the outcome is unknown.
+        """
+        spec = kinds.spec(kind)
+        operation = f"update {kind.value} {object_id}"
+        headers = {"If-Match": f'"{if_match}"'} if if_match is not None else {}
+        response = await self._send(
+            "PUT",
+            self._object_url(kind, object_id),
+            operation,
+            params=list(spec.query.items()),
+            content=json.dumps(
+                {"id": object_id, **wire.encode(kind, body)}, ensure_ascii=False
+            ).encode("utf-8"),
+            headers=headers,
+            idempotent=False,
+            kind=kind,
         )
         return _receipt(response, operation, fallback_id=object_id)
 
@@ -364,9 +427,18 @@ class Client:
             params=list(spec.query.items()),
             headers=headers,
             idempotent=False,
+            kind=kind,
         )
 
     # --- plumbing ---------------------------------------------------------------------------
+
+    def _kind_headers(self, kind: Kind | None) -> dict[str, str]:
+        """Decision item calls carry the sandbox catalog's schema id (`x-schema-id`)."""
+        if kind is None or not kinds.spec(kind).schema_header:
+            return {}
+        if self.endpoint.schema_id is None:
+            raise MissingCatalog(kind)
+        return {"x-schema-id": self.endpoint.schema_id}
 
     def _url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
@@ -377,11 +449,19 @@ class Client:
         return self._url(f"{kinds.spec(kind).collection}/{quote(object_id, safe=':')}")
 
     async def _json(
-        self, method: str, url: str, operation: str, *, params: list[tuple[str, str]]
+        self,
+        method: str,
+        url: str,
+        operation: str,
+        *,
+        params: list[tuple[str, str]],
+        kind: Kind | None = None,
     ) -> Any:
         """A read whose body must be JSON; a body cut short by a dropped connection is read again."""
         for attempt in range(1, self._retry.attempts + 1):
-            response = await self._send(method, url, operation, params=params, idempotent=True)
+            response = await self._send(
+                method, url, operation, params=params, idempotent=True, kind=kind
+            )
             try:
                 return response.json()
             except (json.JSONDecodeError, UnicodeDecodeError):
@@ -399,6 +479,7 @@ class Client:
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool,
+        kind: Kind | None = None,
     ) -> httpx.Response:
         """One logical request: auth, adaptive concurrency, retries where they are safe.
 
@@ -412,7 +493,11 @@ class Client:
         started = self._clock()
         while True:
             attempt += 1
-            request_headers = {**(await self._auth_headers()), **(headers or {})}
+            request_headers = {
+                **(await self._auth_headers()),
+                **self._kind_headers(kind),
+                **(headers or {}),
+            }
             if content is not None:
                 request_headers["Content-Type"] = "application/json"
             begun = time.perf_counter()

@@ -23,8 +23,9 @@ import contextlib
 import enum
 from collections.abc import Callable, Mapping
 
-from reconciler import api, graph, kinds, threeway
+from reconciler import api, graph, kinds, threeway, wire
 from reconciler.errors import ReconcilerError
+from reconciler.kinds import Update
 from reconciler.live import attribution, payload
 from reconciler.model import (
     Action,
@@ -324,10 +325,7 @@ class Applier:
     async def _update(self, change: Change) -> Result:
         assert change.id is not None
         assert change.goal is not None
-        guarded = self.plan.preconditions is Preconditions.TEST
-        operations = [
-            self._document(change, op.to_json()) for op in change.sent(self.plan.preconditions)
-        ]
+        guarded = _tested(self.plan, change)
         goal = self._document(change, change.goal)
         desired = self._document(change, change.desired)
         applied = threeway.recorded(desired, goal, change.ignore)
@@ -336,9 +334,7 @@ class Applier:
         if_match = change.etag
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                receipt = await self.client.patch(
-                    change.kind, change.id, operations, if_match=if_match
-                )
+                receipt = await self._write(change, goal, if_match)
             except api.NotFound:
                 raise _Stop(self._gone(change)) from None
             except (api.Conflict, api.OutcomeUnknown, api.ServerFailed) as unclear:
@@ -383,6 +379,23 @@ class Applier:
             return self._result(change, Outcome.APPLIED, object_id=change.id)
         raise AssertionError("unreachable: the last attempt returns")  # pragma: no cover
 
+    async def _write(self, change: Change, goal: JsonObject, if_match: Etag | None) -> api.Receipt:
+        """Send one update: the plan's operations as a JSON Patch, or the goal by PUT for the
+        kinds Adobe updates that way (a field the goal drops is sent as null)."""
+        assert change.id is not None
+        assert change.live is not None
+        if kinds.spec(change.kind).update is Update.PUT:
+            dropped = {name: None for name in change.live if name not in goal}
+            return await self.client.put(
+                change.kind, change.id, {**goal, **dropped}, if_match=if_match
+            )
+        operations = [
+            self._document(change, op.to_json()) for op in change.sent(self.plan.preconditions)
+        ]
+        live = self._document(change, change.live)
+        sent = wire.encode_patch(change.kind, operations, live, goal)
+        return await self.client.patch(change.kind, change.id, sent, if_match=if_match)
+
     async def _guard(self, change: Change) -> JsonObject:
         """Read the object right before writing: a different etag means someone edited it."""
         assert change.id is not None
@@ -407,7 +420,7 @@ class Applier:
             return _Settled.LANDED, now
         # The preconditions still hold, and the members the update adds are still absent.
         unmoved = threeway.agree(current, change.live, places)
-        if self.plan.preconditions is Preconditions.IF_MATCH:
+        if not _tested(self.plan, change):
             unmoved = unmoved and etag_of(now.get("etag")) == change.etag
         return (_Settled.UNCHANGED if unmoved else _Settled.MOVED), now
 
@@ -525,6 +538,13 @@ class Applier:
 
 
 _GONE = "deleted after the plan"
+
+
+def _tested(plan: Plan, change: Change) -> bool:
+    """Whether an update's write carries its `test` preconditions (a PUT cannot)."""
+    return (
+        plan.preconditions is Preconditions.TEST and kinds.spec(change.kind).update is Update.PATCH
+    )
 
 
 def _skipped(before: Etag | None, after: Etag | None) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime
 import os
 import signal
@@ -37,6 +38,7 @@ from reconciler.model import (
     Result,
     State,
     etag_of,
+    name_of,
 )
 
 ASGIApp = Callable[..., Awaitable[None]]
@@ -110,18 +112,52 @@ def client_for(ws: Workspace, sandbox: Sandbox, *, max_in_flight: int = 8) -> ap
     if sandbox.is_embedded:
         app = ws.deps.app or embedded_app(ws.root)
         return api.Client(
-            api.Endpoint(EMBEDDED_BASE, EMBEDDED_IMS, sandbox.org, sandbox.name),
+            api.Endpoint(EMBEDDED_BASE, EMBEDDED_IMS, sandbox.org, sandbox.name, _schema(sandbox)),
             EMBEDDED_CREDENTIALS,
             transport=api.asgi_transport(app),
             max_in_flight=max_in_flight,
             log=ws.deps.log,
         )
     return api.Client(
-        api.Endpoint(sandbox.endpoint, sandbox.ims, sandbox.org, sandbox.name),
+        api.Endpoint(sandbox.endpoint, sandbox.ims, sandbox.org, sandbox.name, _schema(sandbox)),
         config.credentials(ws.deps.env),
         max_in_flight=max_in_flight,
         log=ws.deps.log,
     )
+
+
+def _schema(sandbox: Sandbox) -> str | None:
+    return sandbox.catalog.schema if sandbox.catalog is not None else None
+
+
+def localized(desired: Sequence[Desired], sandbox: Sandbox) -> tuple[Desired, ...]:
+    """Git's objects as this sandbox gets them: its item catalog id where a file leaves it out."""
+    out: list[Desired] = []
+    for item in desired:
+        if kinds.spec(item.kind).catalog:
+            if sandbox.catalog is None:
+                raise ConfigError(
+                    f"{item.source.path or item.key}: a {item.kind.value} belongs to the "
+                    f"sandbox's item catalog, and sandbox {sandbox.key} names none: add "
+                    "decisioning: {catalog: <item catalog id>, schema: <its schema id>} under "
+                    f"sandboxes.{sandbox.key} in reconciler.yaml"
+                )
+            tenant = sandbox.catalog.tenant
+            stray = sorted(
+                name
+                for name in item.body
+                if name.startswith("_") and name != "_experience" and name != tenant
+            )
+            if tenant is not None and stray:
+                raise ConfigError(
+                    f"{item.source.path or item.key}: {stray[0]} is not the tenant namespace of "
+                    f"sandbox {sandbox.key}'s catalog ({tenant}): move the custom attributes "
+                    "under it, or correct decisioning.tenant in reconciler.yaml"
+                )
+            body = kinds.with_catalog(item.kind, item.body, sandbox.catalog.id)
+            item = dataclasses.replace(item, body=body)
+        out.append(item)
+    return tuple(out)
 
 
 async def refresh(client: api.Client, page_size: int) -> dict[Kind, list[JsonObject]]:
@@ -131,8 +167,15 @@ async def refresh(client: api.Client, page_size: int) -> dict[Kind, list[JsonObj
 
 
 async def _refresh(client: api.Client, page_size: int) -> dict[Kind, list[JsonObject]]:
-    found = await every(client.list_all(kind, page_size=page_size) for kind in kinds.ORDERED)
-    return dict(zip(kinds.ORDERED, found, strict=True))
+    # Without a catalog schema id, decision items cannot be asked for: a sandbox that names no
+    # catalog manages none (`localized` refuses definitions of them).
+    listed = [
+        kind
+        for kind in kinds.ORDERED
+        if client.endpoint.schema_id is not None or not kinds.spec(kind).schema_header
+    ]
+    found = await every(client.list_all(kind, page_size=page_size) for kind in listed)
+    return dict(zip(listed, found, strict=True))
 
 
 async def every(coroutines: Iterable[Coroutine[Any, Any, T]]) -> list[T]:
@@ -204,7 +247,7 @@ def plan(
 ) -> Plan:
     """Desired (git) + state + live -> Plan. Never writes the state."""
     sandbox = ws.config.sandbox(sandbox_key)
-    desired = documents.load(ws.root)
+    desired = localized(documents.load(ws.root), sandbox)
     state = _read_state(ws, sandbox)
 
     async def run() -> Plan:
@@ -363,6 +406,12 @@ FOLDERS: Mapping[Kind, str] = {
     Kind.FALLBACK_OFFER: "fallback",
     Kind.COLLECTION: "collections",
     Kind.DECISION: "decisions",
+    Kind.RANKING_FORMULA: "formulas",
+    Kind.ELIGIBILITY_RULE: "eligibility-rules",
+    Kind.DECISION_ITEM: "items",
+    Kind.ITEM_COLLECTION: "item-collections",
+    Kind.SELECTION_STRATEGY: "strategies",
+    Kind.EXD_PLACEMENT: "exd-placements",
 }
 """Where `import --all` writes each kind's files under offers/."""
 
@@ -427,7 +476,7 @@ def import_objects(
                 if key is not None:
                     chosen[item_id] = (key, _check_key(ws, state, defined, key, item_kind, item_id))
                     continue
-                named = by_name.pop((item_kind, str(item.get("name"))), None)
+                named = by_name.pop((item_kind, str(name_of(item_kind, item))), None)
                 if named is not None:
                     chosen[item_id] = (named, True)
                     continue
@@ -442,15 +491,16 @@ def import_objects(
                 if item_id not in chosen:
                     continue
                 new_key, exists = chosen[item_id]
-                body = payload(item)
+                body = kinds.authored(item_kind, payload(item), None)
                 path = None
                 if exists:
                     # The file is git's truth: state learns the id; the next plan diffs git
                     # against live (two-way, as for an adoption) and records the rest.
                     entry = Entry(kind=item_kind, id=ObjectId(item_id))
                 else:
+                    written = kinds.authored(item_kind, body, _catalog_id(sandbox))
                     path = documents.write_definition(
-                        ws.root, new_key, item_kind, graph.unresolve(item_kind, body, keys_by_id)
+                        ws.root, new_key, item_kind, graph.unresolve(item_kind, written, keys_by_id)
                     )
                     entry = Entry(
                         kind=item_kind,
@@ -462,6 +512,10 @@ def import_objects(
                 writer.record(new_key, entry)
                 out.append(Imported(new_key, item_kind, ObjectId(item_id), path))
     return out
+
+
+def _catalog_id(sandbox: Sandbox) -> str | None:
+    return sandbox.catalog.id if sandbox.catalog is not None else None
 
 
 def _check_key(
@@ -491,12 +545,11 @@ def _check_key(
 
 
 def _kinds_for_id(object_id: str) -> list[Kind]:
-    recognised = kinds.kind_of_id(object_id)
-    return [recognised] if recognised is not None else list(kinds.ORDERED)
+    return list(kinds.kinds_of_id(object_id) or kinds.ORDERED)
 
 
 def _free_key(kind: Kind, item: Mapping[str, Any], taken: set[Key]) -> Key:
-    base = documents.slug(str(item.get("name") or item["id"]))
+    base = documents.slug(str(name_of(kind, item) or item["id"]))
     candidate = Key(f"{FOLDERS[kind]}/{base}")
     counter = 2
     while candidate in taken:

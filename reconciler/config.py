@@ -25,6 +25,18 @@ _SANDBOX_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
 @dataclass(frozen=True, slots=True)
+class Catalog:
+    """A sandbox's Decisioning item catalog: its id, the schema of its items, their tenant key.
+
+    Both ids differ per sandbox, so definitions leave them out and each sandbox names its own.
+    """
+
+    id: str
+    schema: str
+    tenant: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Sandbox:
     """One target sandbox: where its API lives and which org and sandbox headers it takes."""
 
@@ -35,6 +47,7 @@ class Sandbox:
     name: str
     page_size: int = 100
     preconditions: Preconditions = Preconditions.TEST
+    catalog: Catalog | None = None
 
     @property
     def is_embedded(self) -> bool:
@@ -60,6 +73,14 @@ class Config:
         return self.sandboxes[chosen]
 
 
+class _DecisioningModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    catalog: str = Field(min_length=1)
+    schema_id: str = Field(alias="schema", min_length=1)
+    tenant: str | None = Field(default=None, pattern=r"^_[A-Za-z0-9][A-Za-z0-9_]*$")
+
+
 class _SandboxModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -69,6 +90,7 @@ class _SandboxModel(BaseModel):
     name: str | None = None
     page_size: int = Field(default=100, ge=1, le=1000)
     preconditions: Literal["test", "if-match"] = "test"
+    decisioning: _DecisioningModel | None = None
 
     @field_validator("endpoint")
     @classmethod
@@ -84,18 +106,7 @@ class _ConfigModel(BaseModel):
     default: str
     prune: bool = False
     sandboxes: dict[str, _SandboxModel] = Field(min_length=1)
-    ignore: dict[
-        Literal[
-            "tag",
-            "placement",
-            "decision-rule",
-            "personalized-offer",
-            "fallback-offer",
-            "collection",
-            "decision",
-        ],
-        list[str],
-    ] = Field(default_factory=dict)
+    ignore: dict[str, list[str]] = Field(default_factory=dict)
 
     @field_validator("sandboxes")
     @classmethod
@@ -111,7 +122,10 @@ class _ConfigModel(BaseModel):
     @field_validator("ignore")
     @classmethod
     def _pointers(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        known = [kind.value for kind in Kind]
         for kind, pointers in value.items():
+            if kind not in known:
+                raise ValueError(f"{kind!r} is not a kind: use one of {', '.join(known)}")
             for pointer in pointers:
                 if not _POINTER.match(pointer):
                     raise ValueError(
@@ -174,6 +188,15 @@ def parse(data: Mapping[str, JsonValue], locate: Locator, env: Mapping[str, str]
             name=sandbox.name or key,
             page_size=sandbox.page_size,
             preconditions=Preconditions(sandbox.preconditions),
+            catalog=(
+                Catalog(
+                    sandbox.decisioning.catalog,
+                    sandbox.decisioning.schema_id,
+                    sandbox.decisioning.tenant,
+                )
+                if sandbox.decisioning is not None
+                else None
+            ),
         )
     ignore = {Kind(kind): tuple(pointers) for kind, pointers in sorted(model.ignore.items())}
     return Config(default=model.default, prune=model.prune, sandboxes=sandboxes, ignore=ignore)

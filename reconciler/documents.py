@@ -39,9 +39,19 @@ from ruamel.yaml.scalarstring import (
 )
 from ruamel.yaml.tag import Tag
 
-from reconciler import graph, kinds, memory, offerfiles, schema
+from reconciler import graph, kinds, memory, offerfiles, schema, wire
 from reconciler.errors import ConfigError, InvalidDocuments
-from reconciler.model import Desired, JsonValue, Key, Kind, Problem, Ref, Source
+from reconciler.model import (
+    Desired,
+    JsonValue,
+    Key,
+    Kind,
+    Problem,
+    Ref,
+    Source,
+    name_of,
+    name_path,
+)
 from reconciler.rules import Anchor, Location, dotted
 
 SUFFIXES = offerfiles.SUFFIXES
@@ -339,7 +349,8 @@ def _read(
             message = f"{issue.location[0]}: set by the server, never in git: remove it"
         problems.append(source.problem(issue.location, message, issue.anchor))
     # `{ref: key}` becomes a typed reference at the kind's reference fields, and only there.
-    body = graph.typed(kind, {name: value for name, value in parsed.items() if name != "kind"})
+    fields = {name: value for name, value in parsed.items() if name != "kind"}
+    body = graph.typed(kind, wire.structure(kind, {**kinds.spec(kind).fixed, **fields}))
     return _Loaded(source, Desired(key, kind, body, Source(display)))
 
 
@@ -587,8 +598,8 @@ def _name_clashes(loaded: list[_Loaded]) -> Iterator[Problem]:
     """A name used by several objects of one kind, at each of them, naming the others."""
     named: dict[tuple[Kind, str], list[_Loaded]] = {}
     for item in loaded:
-        name = item.desired.body.get("name")
-        if isinstance(name, str):
+        name = name_of(item.desired.kind, item.desired.body)
+        if name is not None:
             named.setdefault((item.desired.kind, name), []).append(item)
     for (kind, name), items in named.items():
         if len(items) < 2:
@@ -600,9 +611,10 @@ def _name_clashes(loaded: list[_Loaded]) -> Iterator[Problem]:
             else:
                 listed = f"{', '.join(others[:-1])} and {others[-1]}"
                 where, fix = f"{kind.value}s in {listed}", "rename all but one"
+            where_name = name_path(kind)
             yield item.text.problem(
-                ("name",),
-                f"name: {schema.got(name)} is also the name of the {where}: names are unique "
+                where_name,
+                f"{'.'.join(where_name)}: {schema.got(name)} is also the name of the {where}: names are unique "
                 f"per kind (an interrupted create is found again by its name): {fix}",
             )
 
@@ -632,11 +644,11 @@ def _reference_problems(
             yield item.text.problem(reference.path, message)
         elif isinstance(reference.value, str):
             literal = reference.value
-            named = kinds.kind_of_id(literal)
-            if named is not None and named not in reference.targets:
+            named = kinds.kinds_of_id(literal)
+            if named and not set(named) & reference.targets:
                 yield item.text.problem(
                     reference.path,
-                    f"{where}: {literal} is the id of a {named.value}, but this field takes a "
+                    f"{where}: {literal} is the id of a {named[0].value}, but this field takes a "
                     f"{allowed}: use the id of a {allowed}",
                 )
             elif Key(literal) in by_key:

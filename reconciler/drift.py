@@ -46,7 +46,7 @@ def drift(
             unapplied += 1
             continue
         checked += 1
-        name = name_of(entry.applied, key)
+        name = name_of(entry.kind, entry.applied, key)
         current = live.get(entry.kind, entry.id)
         if current is None:
             found.append(ObjectDrift(key, entry.kind, entry.id, name, DriftStatus.DELETED))
@@ -81,7 +81,7 @@ def drift(
                         None,
                         kind,
                         ObjectId(object_id),
-                        name_of(item, object_id),
+                        name_of(kind, item, object_id),
                         DriftStatus.UNMANAGED,
                         by=who.by,
                         at=who.at,

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from reconciler import kinds
 from reconciler.model import Attribution, JsonObject, JsonValue, Kind
+from reconciler.model import name_of as model_name_of
 
 
 class Live:
@@ -19,8 +20,8 @@ class Live:
                 object_id = item.get("id")
                 if isinstance(object_id, str):
                     self.by_id[(kind, object_id)] = item
-                name = item.get("name")
-                if isinstance(name, str):
+                name = model_name_of(kind, item)
+                if name is not None:
                     self.by_name.setdefault((kind, name), []).append(item)
 
     def get(self, kind: Kind, object_id: str | None) -> JsonObject | None:
@@ -42,6 +43,6 @@ def attribution(live: Mapping[str, JsonValue]) -> Attribution:
     )
 
 
-def name_of(body: Mapping[str, JsonValue], fallback: str) -> str:
-    name = body.get("name")
-    return name if isinstance(name, str) else fallback
+def name_of(kind: Kind, body: Mapping[str, JsonValue], fallback: str) -> str:
+    name = model_name_of(kind, body)
+    return name if name is not None else fallback

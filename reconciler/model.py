@@ -60,7 +60,11 @@ def etag_of(value: object) -> Etag | None:
 
 
 class Kind(enum.Enum):
-    """The Decision Management object kinds, named as the YAML `kind:` field names them."""
+    """The object kinds of both models, named as the YAML `kind:` field names them.
+
+    Legacy Offer Decisioning: tag ... decision. Decisioning: eligibility-rule ... exd-placement.
+    A ranking formula serves both.
+    """
 
     TAG = "tag"
     PLACEMENT = "placement"
@@ -69,6 +73,29 @@ class Kind(enum.Enum):
     FALLBACK_OFFER = "fallback-offer"
     COLLECTION = "collection"
     DECISION = "decision"
+    RANKING_FORMULA = "ranking-formula"
+    ELIGIBILITY_RULE = "eligibility-rule"
+    DECISION_ITEM = "decision-item"
+    ITEM_COLLECTION = "item-collection"
+    SELECTION_STRATEGY = "selection-strategy"
+    EXD_PLACEMENT = "exd-placement"
+
+
+ITEM_NAME: tuple[str, ...] = ("_experience", "decisioning", "decisionitem", "itemName")
+"""Where a decision item keeps its name: its XDM body has no top-level `name`."""
+
+
+def name_path(kind: Kind) -> tuple[str, ...]:
+    """The path of the field that names an object of this kind (unique per kind and sandbox)."""
+    return ITEM_NAME if kind is Kind.DECISION_ITEM else ("name",)
+
+
+def name_of(kind: Kind, body: Mapping[str, JsonValue]) -> str | None:
+    """The name a body gives its object, if it has one."""
+    node: object = body
+    for step in name_path(kind):
+        node = node.get(step) if isinstance(node, Mapping) else None
+    return node if isinstance(node, str) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,8 +204,8 @@ class Desired:
 
     @property
     def name(self) -> str:
-        name = self.body.get("name")
-        return name if isinstance(name, str) else str(self.key)
+        name = name_of(self.kind, self.body)
+        return name if name is not None else str(self.key)
 
 
 @dataclass(frozen=True, slots=True)

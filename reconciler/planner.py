@@ -36,7 +36,9 @@ from reconciler.model import (
     Reason,
     State,
     etag_of,
+    name_path,
 )
+from reconciler.model import name_of as model_name_of
 
 IgnoreRules = Mapping[Kind, tuple[str, ...]]
 
@@ -239,9 +241,11 @@ def _wait_for_names(changes: dict[Key, Change]) -> None:
     the two never exist under one name (if that rename fails, the create is not attempted)."""
     renamed: dict[tuple[Kind, str], Key] = {}
     for key, change in changes.items():
-        if change.live is not None and any(op.path == "/name" for op in change.ops):
-            old = change.live.get("name")
-            if isinstance(old, str):
+        naming = "/" + "/".join(name_path(change.kind))
+        touches = (naming == op.path or naming.startswith(op.path + "/") for op in change.ops)
+        if change.live is not None and any(touches):
+            old = model_name_of(change.kind, change.live)
+            if old is not None:
                 renamed[(change.kind, old)] = key
     for key, change in list(changes.items()):
         holder = renamed.get((change.kind, change.name))
@@ -387,7 +391,7 @@ def _deletes(gone: Sequence[Key], entries: Mapping[Key, Entry], live: Live) -> l
                 kind=entry.kind,
                 action=Action.DELETE,
                 reasons=(Reason.REMOVED_FROM_GIT,),
-                name=name_of(entry.applied or {}, key),
+                name=name_of(entry.kind, entry.applied or {}, key),
                 id=entry.id,
                 etag=etag_of(current.get("etag")) if current is not None else None,
                 live=payload(current) if current is not None else None,

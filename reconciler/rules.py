@@ -73,18 +73,18 @@ def dotted(location: Location) -> str:
 
 def rules(kind: Kind, body: Mapping[Any, Any]) -> Iterator[Issue]:
     """What the models alone cannot say; each rule looks only at values of the right shape."""
-    yield from _date_order(body, ())
+    yield from date_order(body, ())
     constraint = body.get("selectionConstraint")
     if isinstance(constraint, dict):
-        yield from _date_order(constraint, ("selectionConstraint",))
-        yield from _profile(constraint, ("selectionConstraint",))
+        yield from date_order(constraint, ("selectionConstraint",))
+        yield from profile(constraint, ("selectionConstraint",))
     caps = _list(body, "frequencyCappingConstraints")
     for index, cap in enumerate(caps):
         if isinstance(cap, dict):
-            yield from _date_order(cap, ("frequencyCappingConstraints", index))
-    yield from _at_most(body, "frequencyCappingConstraints", MAX_CAPS, "frequency caps")
-    yield from _at_most(body, "characteristics", MAX_ATTRIBUTES, "characteristics")
-    yield from _at_most(body, "tags", MAX_TAGS, "tags")
+            yield from date_order(cap, ("frequencyCappingConstraints", index))
+    yield from at_most(body, "frequencyCappingConstraints", MAX_CAPS, "frequency caps")
+    yield from at_most(body, "characteristics", MAX_ATTRIBUTES, "characteristics")
+    yield from at_most(body, "tags", MAX_TAGS, "tags")
     representations = _list(body, "representations")
     placements = [
         item.get("placement") if isinstance(item, dict) else None for item in representations
@@ -102,9 +102,9 @@ def rules(kind: Kind, body: Mapping[Any, Any]) -> Iterator[Issue]:
         ids = _list(body, "ids")
         yield from _once(ids, lambda i: ("ids", i), "the same as ids[{first}]: list it once")
         if body.get("filterType") in ("any-tags", "all-tags"):
-            yield from _at_most(body, "ids", MAX_TAGS, "tags")
+            yield from at_most(body, "ids", MAX_TAGS, "tags")
         else:
-            yield from _at_most(body, "ids", MAX_OFFERS_PER_COLLECTION, "offers")
+            yield from at_most(body, "ids", MAX_OFFERS_PER_COLLECTION, "offers")
     if kind is Kind.DECISION_RULE:
         condition = body.get("condition")
         value = condition.get("value") if isinstance(condition, dict) else None
@@ -119,7 +119,7 @@ def rules(kind: Kind, body: Mapping[Any, Any]) -> Iterator[Issue]:
         yield from _criteria(_list(body, "criteria"))
 
 
-def _at_most(body: Mapping[Any, Any], name: str, limit: int, noun: str) -> Iterator[Issue]:
+def at_most(body: Mapping[Any, Any], name: str, limit: int, noun: str) -> Iterator[Issue]:
     """A guardrail of reference §6.4, reported at the first item over it."""
     values = body.get(name)
     if isinstance(values, list | dict) and len(values) > limit:
@@ -159,7 +159,7 @@ def _once(values: list[Any], where: Any, message: str) -> Iterator[Issue]:
             seen[identity] = index
 
 
-def _date_order(body: Mapping[Any, Any], path: Location) -> Iterator[Issue]:
+def date_order(body: Mapping[Any, Any], path: Location) -> Iterator[Issue]:
     start, end = body.get("startDate"), body.get("endDate")
     if isinstance(start, str) and isinstance(end, str):
         begins, ends = instant(start), instant(end)
@@ -172,7 +172,7 @@ def _date_order(body: Mapping[Any, Any], path: Location) -> Iterator[Issue]:
             )
 
 
-def _profile(constraint: Mapping[Any, Any], path: Location) -> Iterator[Issue]:
+def profile(constraint: Mapping[Any, Any], path: Location) -> Iterator[Issue]:
     chosen = constraint.get("profileConstraintType")
     if not isinstance(chosen, str):
         return
@@ -221,9 +221,9 @@ def _criteria(criteria: list[Any]) -> Iterator[Issue]:
         chosen = _identity(selection.get("filter")) if isinstance(selection, dict) else None
         if chosen is not None:
             collections.setdefault(chosen, (*here, "optionSelection", "filter"))
-        profile = criterion.get("profileConstraint")
-        if isinstance(profile, dict):
-            yield from _profile(profile, (*here, "profileConstraint"))
+        constraint = criterion.get("profileConstraint")
+        if isinstance(constraint, dict):
+            yield from profile(constraint, (*here, "profileConstraint"))
         rank = criterion.get("rank")
         order = rank.get("order") if isinstance(rank, dict) else None
         if isinstance(order, dict):

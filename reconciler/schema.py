@@ -16,18 +16,34 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    ConfigDict,
-    Discriminator,
     Field,
     TypeAdapter,
     ValidationError,
 )
-from pydantic import Tag as Branch
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import ErrorDetails, core_schema
 
+from reconciler import exdschema
+from reconciler.fields import (
+    BRANCHES,
+    PATTERN_HINTS,
+    REFERENCE_HELP,
+    Channel,
+    Condition,
+    Count,
+    DateTime,
+    DefinedOn,
+    MediaType,
+    Object,
+    OfferStatus,
+    Priority,
+    ProfileConstraintType,
+    Reference,
+    Strict,
+    Text,
+    limit,
+)
 from reconciler.model import Kind
 from reconciler.rules import (
     MAX_ATTRIBUTES,
@@ -40,99 +56,19 @@ from reconciler.rules import (
     Issue,
     Location,
     dotted,
-    instant,
     rules,
 )
-
-# --- formats --------------------------------------------------------------------------------
-
-CHANNEL = r"^https://ns\.adobe\.com/xdm/channel-types/[a-z][a-z-]*$"
-MEDIA_TYPE = r"^\w+/[-.\w]+(?:\+[-.\w]+)?$"  # XDM content-component dc:format
-NOT_BLANK = r"\S"
-_PATTERN_HINTS = {
-    CHANNEL: "expected a channel URI such as https://ns.adobe.com/xdm/channel-types/web",
-    MEDIA_TYPE: "expected a media type such as text/html, text/plain or image/png",
-    NOT_BLANK: "must not be blank",
-}
-
-
-def _date_time(value: str) -> str:
-    if instant(value) is None:
-        raise ValueError(
-            'expected an RFC 3339 date-time with a time zone, such as "2027-06-01T00:00:00.000Z"'
-        )
-    return value  # kept as written: the API stores and echoes the text it was sent
-
-
-Name = Annotated[str, Field(min_length=1, pattern=NOT_BLANK)]
-Text = Annotated[str, Field(min_length=1)]
-DateTime = Annotated[
-    str,
-    AfterValidator(_date_time),
-    Field(json_schema_extra={"format": "date-time"}),
-]
-Count = Annotated[int, Field(ge=1)]
-Priority = Annotated[int, Field(ge=0, description="A whole number >= 0; higher wins.")]
-Channel = Annotated[str, Field(pattern=CHANNEL)]
-MediaType = Annotated[str, Field(pattern=MEDIA_TYPE)]
-ProfileConstraintType = Literal["none", "eligibilityRule", "anySegments", "allSegments"]
-OfferStatus = Literal["draft", "approved", "archived"]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-def _limit(keyword: str, count: int) -> Any:
-    """A guardrail count, for editors only: the rules check it, so the items are checked too."""
-    return Field(json_schema_extra={keyword: count})
-
-
-# --- references -----------------------------------------------------------------------------
-
-
-class Ref(_Strict):
-    """Another object of this repository, by its key: its path under offers/ without the suffix."""
-
-    ref: Annotated[str, Field(min_length=1, pattern=NOT_BLANK)]
-
-
-# Branch names of the reference union: pydantic puts them in error locations; `check` drops them.
-_LITERAL_ID, _REF = "<literal id>", "<{ref: key}>"
-_BRANCHES = frozenset({_LITERAL_ID, _REF})
-_REFERENCE_HELP = "expected an Adobe id (a string) or {ref: <key of a file in offers/>}"
-
-
-def _branch(value: object) -> str | None:
-    if isinstance(value, str):
-        return _LITERAL_ID
-    if isinstance(value, dict | Ref):
-        return _REF
-    return None
-
-
-Reference = Annotated[
-    Annotated[Text, Branch(_LITERAL_ID)] | Annotated[Ref, Branch(_REF)],
-    Discriminator(_branch, custom_error_type="reference", custom_error_message=_REFERENCE_HELP),
-    Field(description="A literal Adobe id, or {ref: <key>} naming another file of offers/."),
-]
-
 
 # --- the kinds ------------------------------------------------------------------------------
 
 
-class _Object(_Strict):
-    name: Name
-    description: str | None = None
-
-
-class Tag(_Object):
+class Tag(Object):
     """A collection qualifier (tag): offers and collections refer to it."""
 
     kind: Literal["tag"]
 
 
-class ReturnMetaData(_Strict):
+class ReturnMetaData(Strict):
     decisionName: bool | None = None
     offerName: bool | None = None
     offerAttributes: bool | None = None
@@ -142,7 +78,7 @@ class ReturnMetaData(_Strict):
     contentType: bool | None = None
 
 
-class Placement(_Object):
+class Placement(Object):
     """Where offers appear: a channel and the type of content it takes."""
 
     kind: Literal["placement"]
@@ -156,24 +92,7 @@ class Placement(_Object):
     labels: list[str] | None = None
 
 
-class Condition(_Strict):
-    type: Literal["PQL"]
-    format: Literal["pql/text"]
-    value: Name
-
-
-class SchemaReference(_Strict):
-    ref: str | None = None
-    altId: str | None = None
-    version: str | None = None
-
-
-class DefinedOn(_Strict):
-    schema_: SchemaReference = Field(alias="schema")
-    referencePaths: list[str] | None = None
-
-
-class DecisionRule(_Object):
+class DecisionRule(Object):
     """An eligibility rule: a PQL condition on the profile and context."""
 
     kind: Literal["decision-rule"]
@@ -183,7 +102,7 @@ class DecisionRule(_Object):
     labels: list[str] | None = None
 
 
-class Component(_Strict):
+class Component(Strict):
     # The DPS short names of Adobe's examples (reference §4): html, text, imagelink, json, and
     # component-text (the email fallback example). The xcore URIs are not accepted by DPS.
     type: Literal["html", "text", "imagelink", "json", "component-text"]
@@ -197,22 +116,22 @@ class Component(_Strict):
     resolveURL: str | None = None
 
 
-class Representation(_Strict):
+class Representation(Strict):
     channel: Channel
     placement: Reference
     components: Annotated[list[Component], Field(min_length=1)]
 
 
-class Namespace(_Strict):
+class Namespace(Strict):
     code: Text
 
 
-class SegmentIdentity(_Strict):
+class SegmentIdentity(Strict):
     id_: Text = Field(alias="_id")
     namespace: Namespace
 
 
-class SelectionConstraint(_Strict):
+class SelectionConstraint(Strict):
     startDate: DateTime | None = None
     endDate: DateTime | None = None
     profileConstraintType: ProfileConstraintType
@@ -220,23 +139,23 @@ class SelectionConstraint(_Strict):
     segmentIdentities: list[SegmentIdentity] | None = None
 
 
-class OfferRank(_Strict):
+class OfferRank(Strict):
     priority: Priority
 
 
-class CappingConstraint(_Strict):
+class CappingConstraint(Strict):
     globalCap: Count | None = None
     profileCap: Count | None = None
 
 
-class Repeat(_Strict):
+class Repeat(Strict):
     enabled: bool | None = None
     # The UI's daily, weekly, monthly (reference §4.3); Adobe's example shows "month".
     unit: Literal["day", "week", "month"] | None = None
     unitCount: Count | None = None
 
 
-class FrequencyCap(_Strict):
+class FrequencyCap(Strict):
     enabled: bool | None = None
     limit: Count
     startDate: DateTime | None = None
@@ -248,7 +167,7 @@ class FrequencyCap(_Strict):
     duration: Count | None = None
 
 
-class PersonalizedOffer(_Object):
+class PersonalizedOffer(Object):
     """A personalized offer: representations per placement, eligibility, rank and capping."""
 
     kind: Literal["personalized-offer"]
@@ -258,22 +177,20 @@ class PersonalizedOffer(_Object):
     rank: OfferRank | None = None
     cappingConstraint: CappingConstraint | None = None
     frequencyCappingConstraints: (
-        Annotated[list[FrequencyCap], _limit("maxItems", MAX_CAPS)] | None
+        Annotated[list[FrequencyCap], limit("maxItems", MAX_CAPS)] | None
     ) = None
-    characteristics: Annotated[dict[str, str], _limit("maxProperties", MAX_ATTRIBUTES)] | None = (
-        None
-    )
-    tags: Annotated[list[Reference], _limit("maxItems", MAX_TAGS)] | None = None
+    characteristics: Annotated[dict[str, str], limit("maxProperties", MAX_ATTRIBUTES)] | None = None
+    tags: Annotated[list[Reference], limit("maxItems", MAX_TAGS)] | None = None
     labels: list[str] | None = None
 
 
-class FallbackOffer(_Object):
+class FallbackOffer(Object):
     """A fallback offer: shown when no personalized offer qualifies; never constrained or ranked."""
 
     kind: Literal["fallback-offer"]
     status: OfferStatus
     representations: Annotated[list[Representation], Field(min_length=1)]
-    tags: Annotated[list[Reference], _limit("maxItems", MAX_TAGS)] | None = None
+    tags: Annotated[list[Reference], limit("maxItems", MAX_TAGS)] | None = None
     labels: list[str] | None = None
 
 
@@ -286,44 +203,44 @@ _NOT_ON_FALLBACK = {
 }
 
 
-class Collection(_Object):
+class Collection(Object):
     """A collection: the offers listed by id, or the offers carrying any or all of some tags."""
 
     kind: Literal["collection"]
     filterType: Literal["offers", "any-tags", "all-tags"]
-    ids: Annotated[list[Reference], _limit("maxItems", MAX_OFFERS_PER_COLLECTION)]
+    ids: Annotated[list[Reference], limit("maxItems", MAX_OFFERS_PER_COLLECTION)]
     labels: list[str] | None = None
 
 
-class Order(_Strict):
+class Order(Strict):
     orderEvaluationType: Literal["static", "ranking-strategy", "scoringFunction"]
     rankingStrategy: Text | None = None
-    function: Text | None = None
+    function: Reference | None = None
 
 
-class CriterionRank(_Strict):
+class CriterionRank(Strict):
     priority: Priority
     order: Order | None = None
 
 
-class ProfileConstraint(_Strict):
+class ProfileConstraint(Strict):
     profileConstraintType: ProfileConstraintType
     eligibilityRule: Reference | None = None
     segmentIdentities: list[SegmentIdentity] | None = None
 
 
-class OptionSelection(_Strict):
+class OptionSelection(Strict):
     filter: Reference
 
 
-class Criterion(_Strict):
+class Criterion(Strict):
     placements: Annotated[list[Reference], Field(min_length=1)]
     rank: CriterionRank | None = None
     profileConstraint: ProfileConstraint | None = None
     optionSelection: OptionSelection
 
 
-class Decision(_Object):
+class Decision(Object):
     """A decision (activity): per group of placements, a collection to pick from; and a fallback."""
 
     kind: Literal["decision"]
@@ -335,7 +252,7 @@ class Decision(_Object):
     labels: list[str] | None = None
 
 
-MODELS: Mapping[Kind, type[_Object]] = {
+MODELS: Mapping[Kind, type[Strict]] = {
     Kind.TAG: Tag,
     Kind.PLACEMENT: Placement,
     Kind.DECISION_RULE: DecisionRule,
@@ -343,6 +260,7 @@ MODELS: Mapping[Kind, type[_Object]] = {
     Kind.FALLBACK_OFFER: FallbackOffer,
     Kind.COLLECTION: Collection,
     Kind.DECISION: Decision,
+    **exdschema.MODELS,
 }
 
 
@@ -362,7 +280,7 @@ def check(kind: Kind, data: Mapping[Any, Any]) -> tuple[Issue, ...]:
         MODELS[kind].model_validate(data)
     except ValidationError as invalid:
         for error in invalid.errors(include_url=False):
-            location = tuple(step for step in error["loc"] if step not in _BRANCHES)
+            location = tuple(step for step in error["loc"] if step not in BRANCHES)
             failed.add(location)
             if location[-1:] == ("[key]",):  # a mapping key that is not text: `1: x`
                 location = location[:-1]
@@ -383,6 +301,7 @@ def check(kind: Kind, data: Mapping[Any, Any]) -> tuple[Issue, ...]:
         if not any(location[:depth] in failed for depth in range(len(location) + 1)):
             issues.append(_null(location))
     issues += rules(kind, data)
+    issues += exdschema.issues(kind, data)
     return tuple(issues)
 
 
@@ -433,7 +352,7 @@ def _issue(kind: Kind, location: Location, error: ErrorDetails) -> Issue:
             expected = str(context["expected"]).replace("'", "").replace(" or ", ", ")
             what = f"expected one of: {expected}"
         case "reference":
-            what = _REFERENCE_HELP
+            what = REFERENCE_HELP
         case "int_type" | "int_parsing" | "int_from_float":
             what = "expected a whole number without quotes"
         case "bool_type" | "bool_parsing":
@@ -459,7 +378,7 @@ def _issue(kind: Kind, location: Location, error: ErrorDetails) -> Issue:
         case "string_too_short":
             what = "must not be empty"
         case "string_pattern_mismatch":
-            what = _PATTERN_HINTS.get(str(context["pattern"]), f"must match {context['pattern']}")
+            what = PATTERN_HINTS.get(str(context["pattern"]), f"must match {context['pattern']}")
         case "value_error":
             what = str(context["error"])
         case _:
@@ -562,13 +481,20 @@ def json_schema(kind: Kind | None) -> dict[str, Any]:
             | PersonalizedOffer
             | FallbackOffer
             | Collection
-            | Decision,
+            | Decision
+            | exdschema.RankingFormula
+            | exdschema.EligibilityRule
+            | exdschema.DecisionItem
+            | exdschema.ItemCollection
+            | exdschema.SelectionStrategy
+            | exdschema.ExdPlacement,
             Field(discriminator="kind"),
         ]
         document = TypeAdapter(any_kind).json_schema(schema_generator=_Generator)
         document["title"] = "reconciler offers/ definition"
         document["description"] = (
-            "One Offer Decisioning object per file: kind, then the API's own fields. "
+            "One Offer Library object per file (legacy Offer Decisioning or Decisioning): kind, "
+            "then the API's own fields. "
             "Generated by `reconciler schema`."
         )
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **document}

@@ -26,6 +26,10 @@ prune: false
 sandboxes:
   local:
     endpoint: embedded
+    decisioning:
+      catalog: dps:offer-catalog:0000000000000001
+      schema: https://ns.adobe.com/reconciler/schemas/offer-items
+      tenant: _reconciler
 """
 
 

@@ -19,7 +19,11 @@ from reconciler.model import Desired, Key, Kind, Ref, Source
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).resolve().parent / "corpus"
-KINDS = "tag, placement, decision-rule, personalized-offer, fallback-offer, collection, decision"
+KINDS = (
+    "tag, placement, decision-rule, personalized-offer, fallback-offer, collection, decision, "
+    "ranking-formula, eligibility-rule, decision-item, item-collection, selection-strategy, "
+    "exd-placement"
+)
 TAG = "kind: tag\nname: Sale\n"
 PLACEMENT = (
     "kind: placement\nname: Web\ncomponentType: html\n"

@@ -5,12 +5,18 @@ from reconciler.model import Kind
 def test_create_order_puts_dependencies_first() -> None:
     assert kinds.ORDERED == (
         Kind.TAG,
+        Kind.EXD_PLACEMENT,
         Kind.PLACEMENT,
         Kind.DECISION_RULE,
+        Kind.ELIGIBILITY_RULE,
+        Kind.RANKING_FORMULA,
+        Kind.DECISION_ITEM,
         Kind.FALLBACK_OFFER,
         Kind.PERSONALIZED_OFFER,
         Kind.COLLECTION,
+        Kind.ITEM_COLLECTION,
         Kind.DECISION,
+        Kind.SELECTION_STRATEGY,
     )
 
 
@@ -26,7 +32,13 @@ def test_references_walk_lists_and_narrow_collection_targets() -> None:
     ]
 
 
-def test_kind_of_id_reads_the_middle_segment() -> None:
-    assert kinds.kind_of_id("dps:offer-placement:0123456789abcdef") is Kind.PLACEMENT
-    assert kinds.kind_of_id("xcore:tag:124e147572cd7866") is Kind.TAG
-    assert kinds.kind_of_id("offerPlacement1234") is None
+def test_kinds_of_id_reads_the_middle_segment() -> None:
+    assert kinds.kinds_of_id("dps:offer-placement:0123456789abcdef") == (Kind.PLACEMENT,)
+    assert kinds.kinds_of_id("xcore:tag:124e147572cd7866") == (Kind.TAG,)
+    assert kinds.kinds_of_id("offerPlacement1234") == ()
+    # Legacy decision rules and Decisioning eligibility rules share the segment.
+    assert kinds.kinds_of_id("dps:eligibility-rule:19af09a9ae45a8d3") == (
+        Kind.DECISION_RULE,
+        Kind.ELIGIBILITY_RULE,
+    )
+    assert kinds.kinds_of_id("dps:ranking-function:1947f5372cc4ed74") == (Kind.RANKING_FORMULA,)

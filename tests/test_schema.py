@@ -14,7 +14,11 @@ from reconciler.schema import Anchor, Issue
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB = "https://ns.adobe.com/xdm/channel-types/web"
-KINDS = "tag, placement, decision-rule, personalized-offer, fallback-offer, collection, decision"
+KINDS = (
+    "tag, placement, decision-rule, personalized-offer, fallback-offer, collection, decision, "
+    "ranking-formula, eligibility-rule, decision-item, item-collection, selection-strategy, "
+    "exd-placement"
+)
 
 
 def representation(placement: object = "offerPlacement1234") -> dict[str, Any]:
@@ -66,6 +70,37 @@ MINIMAL: dict[Kind, dict[str, Any]] = {
     Kind.FALLBACK_OFFER: fallback(),
     Kind.COLLECTION: {"kind": "collection", "name": "C", "filterType": "any-tags", "ids": []},
     Kind.DECISION: decision(),
+    Kind.RANKING_FORMULA: {
+        "kind": "ranking-formula",
+        "name": "F",
+        "returnType": {"type": "integer"},
+        "expression": {"type": "PQL", "format": "pql/text", "value": "1"},
+    },
+    Kind.ELIGIBILITY_RULE: {
+        "kind": "eligibility-rule",
+        "name": "E",
+        "condition": {"type": "PQL", "format": "pql/text", "value": "true"},
+    },
+    Kind.DECISION_ITEM: {
+        "kind": "decision-item",
+        "_experience": {
+            "decisioning": {
+                "offeritem": {"lifecycleStatus": "draft"},
+                "decisionitem": {"itemName": "I", "itemPriority": 0},
+            }
+        },
+    },
+    Kind.ITEM_COLLECTION: {
+        "kind": "item-collection",
+        "name": "IC",
+        "constraints": [{"uiModel": {"operator": "exists", "value": {"left": "x"}}}],
+    },
+    Kind.SELECTION_STRATEGY: {
+        "kind": "selection-strategy",
+        "name": "S",
+        "optionSelection": {"filter": {"ref": "collections/ic"}},
+    },
+    Kind.EXD_PLACEMENT: {"kind": "exd-placement", "name": "X", "channel": WEB},
 }
 
 
@@ -865,7 +900,7 @@ def _objects(node: object) -> list[dict[str, Any]]:
 def test_the_schema_closes_every_object_and_never_allows_null() -> None:
     document = schema.json_schema(None)
     objects = _objects(document)
-    assert len(objects) == 26
+    assert len(objects) == 44  # 26 legacy models, 18 Decisioning ones
     assert all(o.get("additionalProperties") is False for o in objects)
     assert '"null"' not in json.dumps(document)
 
@@ -883,6 +918,12 @@ def test_the_schema_closes_every_object_and_never_allows_null() -> None:
         (Kind.FALLBACK_OFFER, ["name", "kind", "status", "representations"]),
         (Kind.COLLECTION, ["name", "kind", "filterType", "ids"]),
         (Kind.DECISION, ["name", "kind", "status", "fallback", "criteria"]),
+        (Kind.RANKING_FORMULA, ["name", "kind", "returnType", "expression"]),
+        (Kind.ELIGIBILITY_RULE, ["name", "kind", "condition"]),
+        (Kind.DECISION_ITEM, ["kind", "_experience"]),
+        (Kind.ITEM_COLLECTION, ["name", "kind", "constraints"]),
+        (Kind.SELECTION_STRATEGY, ["name", "kind", "optionSelection"]),
+        (Kind.EXD_PLACEMENT, ["name", "kind", "channel"]),
     ],
 )
 def test_the_schema_of_one_kind(kind: Kind, required: list[str]) -> None:

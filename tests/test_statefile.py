@@ -221,7 +221,9 @@ def _document(objects: object, **top: object) -> dict[str, object]:
         (
             {**_VALID, "kind": "nope"},
             'objects["tags/a"].kind must be one of tag, placement, decision-rule, '
-            'personalized-offer, fallback-offer, collection, decision, not "nope"',
+            "personalized-offer, fallback-offer, collection, decision, ranking-formula, "
+            "eligibility-rule, decision-item, item-collection, selection-strategy, exd-placement, "
+            'not "nope"',
         ),
         ({"id": "dps:tag:0000000000000001"}, 'objects["tags/a"].kind is missing'),
         ({**_VALID, "applied_at": 5}, 'objects["tags/a"].applied_at must be a string, not 5'),

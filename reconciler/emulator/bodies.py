@@ -62,16 +62,16 @@ MediaType = Annotated[str, _pattern(r"\w+/[-.\w]+(?:\+[-.\w]+)?", "a media type 
 ProfileConstraintType = Literal["none", "eligibilityRule", "anySegments", "allSegments"]
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=False)
 
 
-class Tag(_Strict):
+class Tag(Strict):
     name: Name
     description: str | None = None
 
 
-class ReturnMetaData(_Strict):
+class ReturnMetaData(Strict):
     decisionName: bool | None = None
     offerName: bool | None = None
     offerAttributes: bool | None = None
@@ -81,7 +81,7 @@ class ReturnMetaData(_Strict):
     contentType: bool | None = None
 
 
-class Placement(_Strict):
+class Placement(Strict):
     name: Name
     description: str | None = None
     componentType: Literal["html", "text", "imagelink", "json"]
@@ -93,33 +93,34 @@ class Placement(_Strict):
     labels: list[str] | None = None
 
 
-class Condition(_Strict):
+class Condition(Strict):
     type: Literal["PQL"]
     format: Literal["pql/text"]
     value: Annotated[str, AfterValidator(_name)]
 
 
-class SchemaReference(_Strict):
+class SchemaReference(Strict):
     ref: str | None = None
     altId: str | None = None
     version: str | None = None
 
 
-class DefinedOn(_Strict):
+class DefinedOn(Strict):
     schema_: SchemaReference = Field(alias="schema")
     referencePaths: list[str] | None = None
 
 
-class DecisionRule(_Strict):
+class DecisionRule(Strict):
     name: Name
     description: str | None = None
     condition: Condition
     definedOn: dict[str, DefinedOn] | None = None
-    exdRule: bool | None = None
+    # `exdRule: true` makes an /offer-rules body an eligibility rule (exdbodies).
+    exdRule: Literal[False] | None = None
     labels: list[str] | None = None
 
 
-class Component(_Strict):
+class Component(Strict):
     type: Literal["html", "text", "imagelink", "json", "component-text"]
     format: MediaType
     language: list[Annotated[str, Field(min_length=1)]] | None = None
@@ -131,22 +132,22 @@ class Component(_Strict):
     resolveURL: str | None = None
 
 
-class Representation(_Strict):
+class Representation(Strict):
     channel: Channel
     placement: Id
     components: Annotated[list[Component], Field(min_length=1)]
 
 
-class Namespace(_Strict):
+class Namespace(Strict):
     code: Annotated[str, Field(min_length=1)]
 
 
-class SegmentIdentity(_Strict):
+class SegmentIdentity(Strict):
     id_: Annotated[str, Field(min_length=1)] = Field(alias="_id")
     namespace: Namespace
 
 
-class SelectionConstraint(_Strict):
+class SelectionConstraint(Strict):
     startDate: DateTime | None = None
     endDate: DateTime | None = None
     profileConstraintType: ProfileConstraintType
@@ -154,22 +155,22 @@ class SelectionConstraint(_Strict):
     segmentIdentities: list[SegmentIdentity] | None = None
 
 
-class OfferRank(_Strict):
+class OfferRank(Strict):
     priority: Priority
 
 
-class CappingConstraint(_Strict):
+class CappingConstraint(Strict):
     globalCap: Count | None = None
     profileCap: Count | None = None
 
 
-class Repeat(_Strict):
+class Repeat(Strict):
     enabled: bool | None = None
     unit: Literal["day", "week", "month"] | None = None
     unitCount: Count | None = None
 
 
-class FrequencyCap(_Strict):
+class FrequencyCap(Strict):
     enabled: bool | None = None
     limit: Count
     startDate: DateTime | None = None
@@ -181,7 +182,7 @@ class FrequencyCap(_Strict):
     duration: Count | None = None
 
 
-class PersonalizedOffer(_Strict):
+class PersonalizedOffer(Strict):
     name: Name
     description: str | None = None
     status: Literal["draft", "approved", "archived"]
@@ -195,7 +196,7 @@ class PersonalizedOffer(_Strict):
     labels: list[str] | None = None
 
 
-class FallbackOffer(_Strict):
+class FallbackOffer(Strict):
     name: Name
     description: str | None = None
     status: Literal["draft", "approved", "archived"]
@@ -207,7 +208,7 @@ class FallbackOffer(_Strict):
     labels: list[str] | None = None
 
 
-class Collection(_Strict):
+class Collection(Strict):
     name: Name
     description: str | None = None
     filterType: Literal["offers", "any-tags", "all-tags"]
@@ -215,35 +216,35 @@ class Collection(_Strict):
     labels: list[str] | None = None
 
 
-class Order(_Strict):
+class Order(Strict):
     orderEvaluationType: Literal["static", "ranking-strategy", "scoringFunction"]
     rankingStrategy: Id | None = None
     function: Id | None = None
 
 
-class CriterionRank(_Strict):
+class CriterionRank(Strict):
     priority: Priority
     order: Order | None = None
 
 
-class ProfileConstraint(_Strict):
+class ProfileConstraint(Strict):
     profileConstraintType: ProfileConstraintType
     eligibilityRule: Id | None = None
     segmentIdentities: list[SegmentIdentity] | None = None
 
 
-class OptionSelection(_Strict):
+class OptionSelection(Strict):
     filter: Id
 
 
-class Criterion(_Strict):
+class Criterion(Strict):
     placements: Annotated[list[Id], Field(min_length=1)]
     rank: CriterionRank | None = None
     profileConstraint: ProfileConstraint | None = None
     optionSelection: OptionSelection
 
 
-class Decision(_Strict):
+class Decision(Strict):
     name: Name
     description: str | None = None
     status: Literal["draft", "live", "archived"]
@@ -254,7 +255,7 @@ class Decision(_Strict):
     labels: list[str] | None = None
 
 
-MODELS: Mapping[Kind, type[_Strict]] = {
+MODELS: Mapping[Kind, type[Strict]] = {
     Kind.TAG: Tag,
     Kind.PLACEMENT: Placement,
     Kind.DECISION_RULE: DecisionRule,

@@ -3,6 +3,10 @@
 The structure of the patch document is checked first (so a malformed document is told apart
 from one that does not fit the target), then `jsonpatch` applies it to a deep copy: a failing
 operation leaves the original untouched.
+
+Only the operations Adobe's DPS update pages list are accepted: add, replace, remove, copy and
+test. `move`, which no DPS page lists, is refused 400 naming it (the strictest reading; the
+legacy xcore pages list even fewer).
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ import jsonpointer
 
 from reconciler.model import JsonValue
 
-OPERATIONS = frozenset({"add", "remove", "replace", "move", "copy", "test"})
+OPERATIONS = frozenset({"add", "remove", "replace", "copy", "test"})
+REFUSED = frozenset({"move"})
+"""RFC 6902 operations DPS does not document: refused with their own message."""
 _NEEDS_VALUE = frozenset({"add", "replace", "test"})
-_NEEDS_FROM = frozenset({"move", "copy"})
+_NEEDS_FROM = frozenset({"copy"})
 _POINTER = re.compile(r"^(/([^~/]|~[01])*)*$")
 
 
@@ -55,6 +61,11 @@ def check(operations: JsonValue) -> Sequence[dict[str, JsonValue]]:
         if not isinstance(operation, dict):
             raise MalformedPatch(f"{where}: must be a JSON object")
         op = operation.get("op")
+        if op in REFUSED:
+            raise MalformedPatch(
+                f"{where}: {op} is not supported: the DPS API documents add, replace, remove, "
+                f"copy and test; send a remove and an add instead of a {op}"
+            )
         if not isinstance(op, str) or op not in OPERATIONS:
             raise MalformedPatch(
                 f"{where}: op must be one of {', '.join(sorted(OPERATIONS))}, not {op!r}"
@@ -70,6 +81,16 @@ def check(operations: JsonValue) -> Sequence[dict[str, JsonValue]]:
         if op in _NEEDS_VALUE and "value" not in operation:
             raise MalformedPatch(f"{where} ({op}): 'value' is required")
     return operations  # type: ignore[return-value]
+
+
+def pointers(operations: Sequence[dict[str, JsonValue]]) -> list[str]:
+    """Every JSON Pointer the operations write or read (their `path` and `from`)."""
+    return [
+        pointer
+        for operation in operations
+        for name in ("path", "from")
+        if isinstance(pointer := operation.get(name), str)
+    ]
 
 
 def touched(operations: Sequence[dict[str, JsonValue]]) -> list[str]:

@@ -53,12 +53,16 @@ class Record:
     body: Mapping[str, JsonValue]
 
     def read(self) -> JsonObject:
-        """The GET shape: envelope fields first, then the payload (reference §2.3)."""
+        """The GET shape: envelope fields first, then the payload (reference §2.3).
+
+        Decision items carry no `schemas` (their kind has no schema URI: Adobe's reads show none).
+        """
+        schema = SPECS[self.kind].schema
         return {
             "created": self.created,
             "modified": self.modified,
             "etag": self.etag,
-            "schemas": [SPECS[self.kind].schema],
+            **({"schemas": [schema]} if schema else {}),
             "createdBy": self.created_by,
             "lastModifiedBy": self.modified_by,
             "id": self.id,

@@ -1,12 +1,38 @@
-"""The emulator's settings: fault injection, pinned IMS credentials and guardrail limits."""
+"""The emulator's settings: fault injection, pinned IMS credentials, guardrails, item catalogs."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from reconciler.errors import UsageError
+
+EMBEDDED_CATALOG = "dps:offer-catalog:0000000000000001"
+"""The id of the item catalog every emulated sandbox has unless `catalogs` says otherwise."""
+EMBEDDED_SCHEMA = "https://ns.adobe.com/reconciler/schemas/offer-items"
+"""The schema id of that catalog: the `x-schema-id` every call on /offer-items carries."""
+EMBEDDED_TENANT = "_reconciler"
+"""The tenant namespace of that catalog: the top-level key of its items' custom attributes."""
+
+TENANT = re.compile(r"_[A-Za-z0-9][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """An item catalog of the sandbox (Decisioning): decision items and item collections name it
+    by `id`; calls on /offer-items carry its `schema` as `x-schema-id`; its items keep their
+    custom attributes under the `tenant` key (`_acme`)."""
+
+    id: str
+    schema: str
+    tenant: str
+
+
+EMBEDDED_CATALOGS: tuple[Catalog, ...] = (
+    Catalog(EMBEDDED_CATALOG, EMBEDDED_SCHEMA, EMBEDDED_TENANT),
+)
 
 DEFAULT_LIMITS: Mapping[str, int] = MappingProxyType(
     {
@@ -25,9 +51,20 @@ DEFAULT_LIMITS: Mapping[str, int] = MappingProxyType(
         "caps_per_offer": 10,
         "attributes_per_offer": 30,
         "pql_bytes": 15 * 1024,
+        "ranking_formula_pql_bytes": 8 * 1024,
+        "rules_and_formulas": 10_000,
+        "decision_items": 10_000,
+        "item_collections": 10_000,
+        "exd_placements": 1_000,
+        "caps_per_item": 10,
+        "custom_attributes": 100,
     }
 )
-"""The guardrails of Adobe's Decision Management limits page (reference §6.4), by name."""
+"""The guardrails by name: Adobe's Decision Management limits page (reference §6.4) down to
+`pql_bytes` (a rule's PQL, both models), then the Decisioning guardrails page
+(decisioning-guardrails.md): a ranking formula's PQL, decision rules, eligibility rules and
+ranking formulas together, decision items, item collections and exd placements per sandbox,
+capping rules per decision item, custom attributes per decision item."""
 
 DEFAULT_TOKEN_TTL = 86_399
 """Seconds an IMS access token lives, as Adobe's OAuth server-to-server answer says."""
@@ -59,6 +96,7 @@ class EmulatorSettings:
     race_write: share of PATCH and DELETE calls whose target first gets a UI edit (so the
         caller's etag is stale by the time its write is processed).
     race_client_id: the client id race edits are made and attributed as.
+    catalogs: the item catalogs of every sandbox (Decisioning): EMBEDDED_CATALOGS unless given.
     """
 
     latency_ms: float = 0.0
@@ -76,6 +114,7 @@ class EmulatorSettings:
     race_list: float = 0.0
     race_write: float = 0.0
     race_client_id: str = DEFAULT_RACE_CLIENT_ID
+    catalogs: tuple[Catalog, ...] = EMBEDDED_CATALOGS
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.limits) - set(DEFAULT_LIMITS))
@@ -102,3 +141,31 @@ class EmulatorSettings:
             raise UsageError("emulator race_client_id must not be blank")
         if (self.client_id is None) != (self.client_secret is None):
             raise UsageError("emulator: pin both client_id and client_secret, or neither")
+        self._check_catalogs()
+
+    def _check_catalogs(self) -> None:
+        catalogs = tuple(self.catalogs)
+        object.__setattr__(self, "catalogs", catalogs)
+        for catalog in catalogs:
+            if not isinstance(catalog, Catalog):
+                raise UsageError("emulator catalogs: each must be a Catalog(id, schema, tenant)")
+            if not catalog.id.strip() or not catalog.schema.strip():
+                raise UsageError("emulator catalogs: a catalog's id and schema must not be blank")
+            if not TENANT.fullmatch(catalog.tenant):
+                raise UsageError(
+                    f"emulator catalogs: tenant {catalog.tenant!r} of {catalog.id} must be a "
+                    "tenant namespace key such as _acme"
+                )
+        for attribute in ("id", "schema"):
+            values = [getattr(catalog, attribute) for catalog in catalogs]
+            twice = sorted({value for value in values if values.count(value) > 1})
+            if twice:
+                raise UsageError(f"emulator catalogs: {attribute} {twice[0]} is used twice")
+
+    def catalog(self, catalog_id: str) -> Catalog | None:
+        """The catalog with this id, if the sandbox has one."""
+        return next((c for c in self.catalogs if c.id == catalog_id), None)
+
+    def catalog_of_schema(self, schema: str) -> Catalog | None:
+        """The catalog whose schema id this is (an `x-schema-id`), if the sandbox has one."""
+        return next((c for c in self.catalogs if c.schema == schema), None)

@@ -16,7 +16,7 @@ from pathlib import Path
 from reconciler import kinds
 from reconciler.emulator.journal import Journal
 from reconciler.emulator.records import Partition, Record
-from reconciler.model import JsonObject, Kind
+from reconciler.model import JsonObject, Kind, name_of
 
 COMPACT_SLACK = 1_000
 """On open, a journal with more than 4 lines per live object plus this many is compacted."""
@@ -62,7 +62,8 @@ class Store:
         return sandbox.by_kind.get(kind, {}) if sandbox else {}
 
     def named(self, partition: Partition, kind: Kind, name: str) -> list[Record]:
-        """The objects of a kind with exactly this name (an index: name lookups cost no scan)."""
+        """The objects of a kind with exactly this name (`model.name_of`: a decision item's is
+        its itemName), from an index: name lookups cost no scan."""
         sandbox = self._sandboxes.get(partition)
         if sandbox is None:
             return []
@@ -172,8 +173,8 @@ class Store:
         for reference in kinds.references(record.kind, record.body):
             if isinstance(reference.value, str):
                 sandbox.referrers.setdefault(reference.value, set()).add(record.id)
-        name = record.body.get("name")
-        if isinstance(name, str):
+        name = name_of(record.kind, record.body)
+        if name is not None:
             sandbox.names.setdefault((record.kind, name), set()).add(record.id)
         _bump(sandbox, record.kind)
 
@@ -196,8 +197,8 @@ class Store:
                 holders.discard(record.id)
                 if not holders:
                     del sandbox.referrers[str(reference.value)]
-        name = record.body.get("name")
-        named = sandbox.names.get((record.kind, name)) if isinstance(name, str) else None
+        name = name_of(record.kind, record.body)
+        named = sandbox.names.get((record.kind, name)) if name is not None else None
         if named is not None:
             named.discard(record.id)
             if not named:

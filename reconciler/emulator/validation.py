@@ -200,15 +200,15 @@ def _check_references(kind: Kind, body: Mapping[str, JsonValue], context: Contex
     for reference in kinds.references(kind, body):
         value = reference.value
         names = " or ".join(sorted(target.value for target in reference.targets))
-        named = kinds.kind_of_id(value) if isinstance(value, str) else None
-        if named is None or named not in reference.targets:
+        named = kinds.kinds_of_id(value) if isinstance(value, str) else ()
+        if not set(named) & reference.targets:
             raise invalid(
                 f"invalid {kind.value}: {reference.pointer}: {value!r} is not the id of a {names}"
             )
         target = context.store.get(context.partition, str(value))
-        if target is None or target.kind is not named:
+        if target is None or target.kind not in reference.targets:
             raise invalid(
-                f"invalid {kind.value}: {reference.pointer}: no {named.value} {value} exists in this sandbox"
+                f"invalid {kind.value}: {reference.pointer}: no {names} {value} exists in this sandbox"
             )
 
 
