@@ -1,0 +1,171 @@
+"""Decisioning definitions: Adobe's create bodies paste in; mistakes are located and explained."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler import documents
+from reconciler.model import Key, Kind, Ref
+from test_documents import problems, write
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "adobe-examples"
+CREATE_PAGES = {
+    Kind.RANKING_FORMULA: "ranking-formulas-create.json",
+    Kind.ELIGIBILITY_RULE: "eligibility-rules-create.json",
+    Kind.DECISION_ITEM: "decisions-items-create.json",
+    Kind.ITEM_COLLECTION: "items-collections-create.json",
+    Kind.SELECTION_STRATEGY: "selection-strategies-create.json",
+    Kind.EXD_PLACEMENT: "exd-placements-create.json",
+}
+
+
+def adobe_body(kind: Kind) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(
+        (EXAMPLES / "decisioning" / CREATE_PAGES[kind]).read_text(encoding="utf-8")
+    )["body"]
+    if kind is Kind.DECISION_ITEM:  # the page's placeholder, substituted as the page says
+        body["_acme"] = body.pop("_<imsOrg>")
+    return body
+
+
+def yaml_of(kind: Kind, body: dict[str, Any]) -> str:
+    # The page's JSON as it is, with kind: in front (JSON is YAML).
+    return json.dumps({"kind": kind.value, **body}, indent=2) + "\n"
+
+
+@pytest.mark.parametrize("kind", list(CREATE_PAGES))
+def test_every_create_body_of_adobe_s_decisioning_pages_pastes_in(
+    kind: Kind, tmp_path: Path
+) -> None:
+    loaded = documents.load(write(tmp_path, {"pasted.yaml": yaml_of(kind, adobe_body(kind))}))
+    assert [(item.key, item.kind) for item in loaded] == [(Key("pasted"), kind)]
+
+
+def test_a_pasted_ui_model_text_becomes_structure_and_exd_rule_is_implied(tmp_path: Path) -> None:
+    files = {
+        "c.yaml": yaml_of(Kind.ITEM_COLLECTION, adobe_body(Kind.ITEM_COLLECTION)),
+        "r.yaml": "kind: eligibility-rule\nname: R\ncondition: {type: PQL, format: pql/text, value: 'true'}\n",
+    }
+    loaded = {item.key: item.body for item in documents.load(write(tmp_path, files))}
+    assert loaded[Key("c")]["constraints"] == [
+        {
+            "itemCatalogId": "itemCatalog1234",
+            "uiModel": {
+                "operator": "equals",
+                "value": {
+                    "left": "_experience.decisioning.decisionitem.itemName",
+                    "right": "Some offer item",
+                },
+            },
+        }
+    ]
+    assert loaded[Key("r")] == {
+        "exdRule": True,
+        "name": "R",
+        "condition": {"type": "PQL", "format": "pql/text", "value": "true"},
+    }
+
+
+ITEM = """\
+kind: decision-item
+_experience:
+  decisioning:
+    offeritem:
+      lifecycleStatus: approved
+    decisionitem:
+      itemName: Coat
+      itemPriority: 1
+      itemConstraints:
+        profileConstraintType: eligibilityRule
+        eligibilityRule: {ref: rules/winter}
+"""
+
+
+def test_references_of_decisioning_kinds_are_typed_and_checked(tmp_path: Path) -> None:
+    rule = (
+        "kind: eligibility-rule\nname: W\ncondition: {type: PQL, format: pql/text, value: 'true'}\n"
+    )
+    loaded = {
+        item.key: item.body
+        for item in documents.load(
+            write(tmp_path, {"items/coat.yaml": ITEM, "rules/winter.yaml": rule})
+        )
+    }
+    constraints = loaded[Key("items/coat")]["_experience"]["decisioning"]["decisionitem"]  # type: ignore[index]
+    assert constraints["itemConstraints"] == {  # type: ignore[index]
+        "profileConstraintType": "eligibilityRule",
+        "eligibilityRule": Ref(Key("rules/winter")),
+    }
+    legacy = (
+        "kind: decision-rule\nname: W\ncondition: {type: PQL, format: pql/text, value: 'true'}\n"
+    )
+    assert problems(tmp_path / "wrong", {"items/coat.yaml": ITEM, "rules/winter.yaml": legacy}) == [
+        "offers/items/coat.yaml:11:26: _experience.decisioning.decisionitem.itemConstraints"
+        ".eligibilityRule: rules/winter is a decision-rule, but this field takes a "
+        "eligibility-rule: reference a eligibility-rule"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (
+            {
+                "i.yaml": ITEM.replace("      itemPriority: 1\n", "")
+                + "_acme: {a: 1}\n_beta: {b: 2}\n"
+            },
+            [
+                "offers/i.yaml:7:7: _experience.decisioning.decisionitem.itemPriority: required "
+                "field is missing: add it",
+                "offers/i.yaml:10:26: _experience.decisioning.decisionitem.itemConstraints"
+                ".eligibilityRule: no file defines the key rules/winter: fix the key or add "
+                "offers/rules/winter.yaml",
+                "offers/i.yaml:12:1: _beta: a second tenant namespace (_acme is the first): a "
+                "catalog has one; move the attributes under one of them",
+            ],
+        ),
+        (
+            {
+                "s.yaml": "kind: selection-strategy\nname: S\nrank:\n  order:\n    orderEvaluationType: scoringFunction\noptionSelection: {filter: x}\n"
+            },
+            [
+                "offers/s.yaml:5:5: rank.order.function: required when orderEvaluationType is "
+                "scoringFunction: add {ref: <ranking formula key>} or a formula id"
+            ],
+        ),
+        (
+            {"c.yaml": "kind: item-collection\nname: C\nconstraints:\n  - uiModel: '[1'\n"},
+            [
+                "offers/c.yaml:4:14: constraints[0].uiModel: is not JSON (Expecting ',' delimiter: "
+                "line 1 column 3 (char 2)): write the rule as a YAML mapping, such as {operator: "
+                "equals, value: {left: _experience.decisioning.decisionitem.itemName, right: My item}}"
+            ],
+        ),
+        (
+            {
+                "f.yaml": "kind: ranking-formula\nname: F\nreturnType: {type: INTEGER}\nexpression: {type: PQL, format: pql/text, value: '"
+                + "1+" * 4200
+                + "1'}\n"
+            },
+            [
+                'offers/f.yaml:3:20: returnType.type: expected one of: integer, number, boolean, string (got "INTEGER")',
+                "offers/f.yaml:4:50: expression.value: a ranking formula holds at most 8192 bytes of "
+                "PQL (decisioning-guardrails.md), found 8401: shorten it",
+            ],
+        ),
+        (
+            {
+                "r.yaml": "kind: eligibility-rule\nexdRule: false\nname: R\ncondition: {type: PQL, format: pql/text, value: x}\n"
+            },
+            ["offers/r.yaml:2:10: exdRule: expected one of: True (got false)"],
+        ),
+    ],
+)
+def test_decisioning_mistakes_are_located_and_say_what_to_do(
+    files: dict[str, str], expected: list[str], tmp_path: Path
+) -> None:
+    assert problems(tmp_path, files) == expected
