@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_documents import problems, write
 
 from reconciler import documents
 from reconciler.model import Key, Kind, Ref
-from test_documents import problems, write
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "adobe-examples"
 CREATE_PAGES = {
