@@ -285,9 +285,9 @@ async def test_unknown_paths_and_methods_are_problems() -> None:
         cases: list[tuple[str, str, int, dict[str, Any]]] = [
             (
                 "GET",
-                "/offer-items",
+                "/offer-things",
                 404,
-                {"detail": "/data/core/dps/offer-items is not an Offer Library endpoint"},
+                {"detail": "/data/core/dps/offer-things is not an Offer Library endpoint"},
             ),
             (
                 "GET",

@@ -674,7 +674,7 @@ async def _estate_without_tags(emu: Session) -> Ids:
     [
         (
             {"limits": {"widgets": 3}},
-            "emulator limits: unknown widgets; known: offers, fallback_offers, tags, placements, decision_rules, collections, decisions, live_decisions, offers_per_collection, tags_per_object, placements_per_decision, collections_per_decision, caps_per_offer, attributes_per_offer, pql_bytes",
+            "emulator limits: unknown widgets; known: offers, fallback_offers, tags, placements, decision_rules, collections, decisions, live_decisions, offers_per_collection, tags_per_object, placements_per_decision, collections_per_decision, caps_per_offer, attributes_per_offer, pql_bytes, ranking_formula_pql_bytes, rules_and_formulas, decision_items, item_collections, exd_placements, caps_per_item, custom_attributes",
         ),
         ({"limits": {"tags": -1}}, "emulator limits: tags must be a whole number >= 0"),
         ({"error_rate": 1.5}, "emulator error_rate must be between 0 and 1, not 1.5"),

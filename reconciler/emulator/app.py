@@ -11,12 +11,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn, cast
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -24,30 +22,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from reconciler.emulator import listing
+from reconciler.emulator.dispatch import dispatch, route
 from reconciler.emulator.faults import Drop, DroppedResponse, Faults, WriteFault
-from reconciler.emulator.gateway import Caller, Refused, Tokens, authenticate, token_form
+from reconciler.emulator.gateway import Refused, Tokens, authenticate, token_form
 from reconciler.emulator.library import OfferLibrary
-from reconciler.emulator.problems import Problem, bad_request, not_found
+from reconciler.emulator.problems import Problem, bad_request
 from reconciler.emulator.racer import Racer
-from reconciler.emulator.records import Record
 from reconciler.emulator.settings import EmulatorSettings
 from reconciler.emulator.store import Store
 from reconciler.errors import UsageError
-from reconciler.kinds import SPECS, KindSpec
-from reconciler.model import JsonValue
 
 __all__ = ["BASE_PATH", "EmulatorSettings", "Runtime", "create_app"]
 
 BASE_PATH = "/data/core/dps"
 IMS_PATH = "/ims/token/v3"
 _METHODS = ["GET", "POST", "PATCH", "DELETE", "PUT"]
-_JSON = "application/json"
-_PATCH_TYPES = frozenset({_JSON, "application/json-patch+json"})
-_COLLECTIONS: Mapping[str, tuple[KindSpec, ...]] = {
-    path: tuple(spec for spec in SPECS.values() if spec.collection == path)
-    for path in {spec.collection for spec in SPECS.values()}
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,13 +162,14 @@ async def _answer(request: Request, settings: EmulatorSettings, runtime: Runtime
         await request.body()  # unread bytes would make the close a reset, not a short message
         return DroppedResponse.placeholder(request.method)
     try:
-        response = await _dispatch(request, settings, runtime, caller)
+        response = await dispatch(request, settings, runtime.library, runtime.racer, caller)
     except Problem as problem:
         response = problem.response()
     if response.status_code < 300 and scripted is WriteFault.NO_ETAG_THEN_UI_EDIT:
         object_id = request.path_params.get("object_id") or _receipt_id(response)
         if object_id is not None:
-            runtime.racer.edit(settings, caller, _spec(request).kind, object_id)
+            kinds = tuple(spec.kind for spec in route(request))
+            runtime.racer.edit(settings, caller, kinds, object_id)
         scripted = WriteFault.NO_ETAG
     if response.status_code < 300 and scripted is not WriteFault.NONE:
         response = _scripted(response, scripted)
@@ -214,139 +204,6 @@ def _receipt_id(response: Response) -> str | None:
 
 _WRITES = frozenset({"POST", "PATCH", "DELETE", "PUT"})
 _DERIVED = frozenset({"etag", "content-length", "content-type"})
-
-
-async def _dispatch(
-    request: Request, settings: EmulatorSettings, runtime: Runtime, caller: Caller
-) -> Response:
-    library, racer = runtime.library, runtime.racer
-    method, params = request.method, request.path_params
-    spec = _spec(request)
-    object_id: str | None = params.get("object_id")
-    allowed = ("GET", "POST") if object_id is None else ("GET", "PATCH", "DELETE")
-    if method not in allowed:
-        raise Problem(
-            405,
-            "method-not-allowed",
-            f"{method} is not allowed on {request.url.path}",
-            headers={"Allow": ", ".join(allowed)},
-        )
-    if method in ("POST", "PATCH"):
-        _require_json(request, _PATCH_TYPES if method == "PATCH" else frozenset({_JSON}))
-    if method == "GET" and object_id is None:
-        query = listing.parse_query(request.url.query)
-        racer.before_list(settings, caller, spec.kind)
-        page = library.list(caller, spec.kind, query)
-        body = {
-            "results": page.results,
-            "count": len(page.results),
-            "total": page.total,
-            "_links": listing.links(spec.collection, query, page, spec.offer_type),
-        }
-        return JSONResponse(body)
-    if method == "GET":
-        record = library.read(caller, spec.kind, str(object_id))
-        return JSONResponse(record.read(), headers=_etag(record))
-    if method == "POST":
-        record = library.create(caller, spec.kind, await _body(request), settings)
-        if settings.sparse_receipts:
-            return JSONResponse({"id": record.id, "etag": str(record.etag)})
-        location = f"{spec.collection}/{record.id}" + _offer_query(spec)
-        headers = {**_etag(record), "Location": location}
-        return JSONResponse(record.receipt(caller.partition), 201, headers=headers)
-    if_match = request.headers.get("if-match")
-    if method == "PATCH":
-        operations = await _body(request)
-        racer.before_write(settings, caller, spec.kind, str(object_id))
-        record = library.patch(caller, spec.kind, str(object_id), operations, if_match, settings)
-        if settings.sparse_receipts:
-            return JSONResponse({"etag": str(record.etag)})
-        return JSONResponse(record.receipt(caller.partition), headers=_etag(record))
-    racer.before_write(settings, caller, spec.kind, str(object_id))
-    library.delete(caller, spec.kind, str(object_id), if_match, settings)
-    return Response(status_code=200)
-
-
-def _spec(request: Request) -> KindSpec:
-    """The kind a path and its offer-type name; 404 for unknown paths, 400 for a bad offer-type."""
-    collection = "/" + str(request.path_params.get("collection", ""))
-    specs = _COLLECTIONS.get(collection)
-    if "rest" in request.path_params or not specs:
-        raise not_found(f"{request.url.path} is not an Offer Library endpoint")
-    if len(specs) == 1:
-        return specs[0]
-    offer_type = request.query_params.get("offer-type")
-    for spec in specs:
-        if offer_type is not None and offer_type.lower() == spec.offer_type:
-            return spec
-    choices = " or ".join(str(spec.offer_type) for spec in specs)
-    if offer_type is None:
-        raise bad_request(f"the offer-type query parameter is required on {collection}: {choices}")
-    raise bad_request(f"offer-type={offer_type!r} is not known: use {choices}")
-
-
-def _require_json(request: Request, accepted: frozenset[str]) -> None:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in accepted:
-        raise bad_request("A valid content-type must be specified")
-
-
-def _reject_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not JSON")
-
-
-async def _body(request: Request) -> JsonValue:
-    raw = await request.body()
-    if not raw.strip():
-        raise bad_request("the request body is empty: send a JSON document")
-    try:
-        value = cast(JsonValue, json.loads(raw.decode("utf-8"), parse_constant=_reject_constant))
-    except UnicodeDecodeError:
-        raise bad_request("the request body is not UTF-8 text") from None
-    except json.JSONDecodeError as error:
-        raise bad_request(
-            f"the request body is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
-        ) from None
-    except ValueError as error:
-        raise bad_request(f"the request body is not valid JSON: {error}") from None
-    except RecursionError:
-        raise bad_request(_TOO_DEEP) from None
-    if _depth(value) > MAX_DEPTH:
-        raise bad_request(_TOO_DEEP)
-    if _SURROGATE.search(raw):
-        try:
-            json.dumps(value, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            raise bad_request(
-                "the request body holds an unpaired UTF-16 surrogate escape"
-            ) from None
-    return value
-
-
-MAX_DEPTH = 32
-"""No Offer Library body nests nearly this deep; refusing deeper ones keeps recursion bounded."""
-_TOO_DEEP = f"the request body is nested deeper than {MAX_DEPTH} levels"
-_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
-
-
-def _depth(value: JsonValue) -> int:
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, level = stack.pop()
-        if isinstance(node, dict | list):
-            deepest = max(deepest, level)
-            stack.extend(
-                (child, level + 1) for child in (node.values() if isinstance(node, dict) else node)
-            )
-    return deepest
-
-
-def _etag(record: Record) -> dict[str, str]:
-    return {"ETag": f'"{record.etag}"'}
-
-
-def _offer_query(spec: KindSpec) -> str:
-    return f"?offer-type={spec.offer_type}" if spec.offer_type else ""
 
 
 async def _http_problem(request: Request, error: Exception) -> Response:

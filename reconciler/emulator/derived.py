@@ -29,20 +29,19 @@ from collections.abc import Mapping, Sequence
 
 from reconciler.emulator.problems import invalid
 from reconciler.emulator.records import Partition
-from reconciler.kinds import SERVER_MANAGED
+from reconciler.kinds import SERVER_MANAGED, SPECS
 from reconciler.model import JsonObject, JsonValue, Kind
 
 ITEM = ("_experience", "decisioning", "decisionitem")
 OFFER_ITEM = ("_experience", "decisioning", "offeritem")
-ITEM_ID = (*ITEM, "itemID")
-CAPS_INDEX = (*OFFER_ITEM, "fCapConstraintsLastIndex")
 CATALOG_ID = (*ITEM, "itemCatalogID")
 
-MANAGED: Mapping[Kind, tuple[tuple[str, ...], ...]] = {
-    Kind.DECISION_ITEM: (ITEM_ID, CAPS_INDEX),
-    Kind.ELIGIBILITY_RULE: (("segmentModel",),),
-}
-"""Server-owned paths inside the payload, per kind."""
+
+def managed(kind: Kind) -> tuple[tuple[str, ...], ...]:
+    """Server-owned paths inside the payload (`KindSpec.derived`): an item's itemID and
+    fCapConstraintsLastIndex, an eligibility rule's segmentModel."""
+    return SPECS[kind].derived
+
 
 _ALL_METADATA: dict[str, JsonValue] = dict.fromkeys(
     (
@@ -90,20 +89,22 @@ def at(body: Mapping[str, JsonValue], path: Sequence[str]) -> JsonValue:
 
 def client_fields(kind: Kind, body: Mapping[str, JsonValue]) -> JsonObject:
     """A sent body without what the server owns (envelope and managed fields), which it ignores."""
-    kept = copy.deepcopy({name: value for name, value in body.items() if name not in SERVER_MANAGED})
-    for path in MANAGED.get(kind, ()):
+    kept = copy.deepcopy(
+        {name: value for name, value in body.items() if name not in SERVER_MANAGED}
+    )
+    for path in managed(kind):
         _drop(kept, path)
     return kept
 
 
 def refuse_managed_operations(kind: Kind, touched: Sequence[str]) -> None:
     """422 when a JSON Patch operation reaches a managed field (`touched`: its paths and froms)."""
-    for path in MANAGED.get(kind, ()):
-        managed = pointer(path)
+    for path in managed(kind):
+        owned = pointer(path)
         for reached in touched:
-            if reached == managed or reached.startswith(managed + "/"):
+            if reached == owned or reached.startswith(owned + "/"):
                 raise invalid(
-                    f"{managed} is managed by the server and cannot be patched: leave it out"
+                    f"{owned} is managed by the server and cannot be patched: leave it out"
                 )
 
 
@@ -112,7 +113,7 @@ def keep_managed(kind: Kind, old: Mapping[str, JsonValue], patched: JsonObject) 
 
     A value changed by an operation on a parent object is refused 422; one left out is kept.
     """
-    for path in MANAGED.get(kind, ()):
+    for path in managed(kind):
         if _has(patched, path) and at(patched, path) != at(old, path):
             raise invalid(
                 f"{pointer(path)} is managed by the server and cannot be changed: keep the value "

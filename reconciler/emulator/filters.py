@@ -4,7 +4,9 @@ Semantics (reference §2.4, following the xcore repository): a bare `field` keep
 have it, `!field` those that do not; `~` is a case-insensitive regex matching the entire value;
 the other operators are case-sensitive and compare numbers as numbers, booleans as
 true/false, and two date-times as instants. Dotted paths reach into nested objects and across
-arrays; when a path holds an array, any element may match (`!=` means none does). A leading
+arrays; when a path holds an array, any element may match (`!=` means none does, so it also
+holds where the field is absent: `exdRule!=true` keeps the legacy decision rules that never
+sent `exdRule`, `exdRule==false` only those that sent false, `!exdRule` those without it). A leading
 `!` before an expression with an operator negates it. Expressions joined by literal commas or
 repeated `property=` parameters must all hold.
 """

@@ -4,9 +4,12 @@ Sorting follows `orderby` (default `-modified`) with the id as a final tie-break
 is total. `start` is the sort value of the previous page's last item and the next page holds
 items strictly after it (reference §2.4). A page is extended past `limit` so that items sharing
 the boundary sort value are never split across pages; only when such a tie would make the
-page larger than MAX_LIMIT is it split, and then the cursor carries the id as well. Cursors are
-the bare value for a single string sort key (`start=2024-06-28T03:44:15.630Z`, as Adobe's
-links show) and JSON otherwise; clients treat `_links.next.href` as opaque.
+page larger than MAX_LIMIT is it split, and then the cursor carries the id as well (`cursors`).
+A collection that holds two kinds (/offer-rules: decision rules and eligibility rules) lists
+both in one order unless a filter tells them apart (`property=exdRule==true`). The `_links`
+hrefs echo every filter sent, so following `next` keeps it (Adobe's eligibility-rule and
+ranking-formula list examples show a self href without the filter they were sent: read as a
+doc slip). Filters the server adds (the catalog of an x-schema-id) are never echoed.
 """
 
 from __future__ import annotations
@@ -14,15 +17,15 @@ from __future__ import annotations
 import bisect
 import json
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, unquote_plus, urlencode
 
-from reconciler.emulator import filters
+from reconciler.emulator import cursors, filters
 from reconciler.emulator.problems import bad_request
 from reconciler.emulator.records import Partition, Record
 from reconciler.emulator.store import Store
-from reconciler.model import JsonObject, JsonValue, Kind
+from reconciler.model import JsonObject, JsonValue, Kind, name_path
 
 DEFAULT_ORDER = "-modified"
 DEFAULT_LIMIT = 50
@@ -108,14 +111,22 @@ def parse_query(raw_query: str) -> Query:
 
 
 class Lister:
-    """Pages through one kind of one sandbox; sorted views are reused until the store changes."""
+    """Pages through the kinds of one collection of one sandbox (both rule kinds share
+    /offer-rules); sorted views are reused until the store changes."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
         self._cache: OrderedDict[tuple[object, ...], _Sorted] = OrderedDict()
 
-    def page(self, partition: Partition, kind: Kind, query: Query) -> Page:
-        view = self._sorted(partition, kind, query)
+    def page(
+        self,
+        partition: Partition,
+        kinds: tuple[Kind, ...],
+        query: Query,
+        scope: tuple[str, ...] = (),
+    ) -> Page:
+        """One page; `scope` are filter expressions the server adds (never echoed in links)."""
+        view = self._sorted(partition, kinds, query, scope)
         width = len(query.orderby)
         begin = 0 if query.start is None else self._after(view, query, query.start)
         end = min(begin + query.limit, len(view.keys))
@@ -130,37 +141,33 @@ class Lister:
         results = [record.read() for record in view.records[begin:end]]
         following = None
         if end < len(view.keys):
-            following = _encode(
+            following = cursors.encode(
                 _values(view.records[end - 1], query), view.records[end - 1].id if split else None
             )
         previous = None
         if begin > 0 and begin - query.limit > 0:
             anchor = view.records[begin - query.limit - 1]
-            previous = _encode(_values(anchor, query), anchor.id)
+            previous = cursors.encode(_values(anchor, query), anchor.id)
         return Page(results, len(view.keys), following, previous, begin == 0)
 
-    def _sorted(self, partition: Partition, kind: Kind, query: Query) -> _Sorted:
+    def _sorted(
+        self, partition: Partition, kinds: tuple[Kind, ...], query: Query, scope: tuple[str, ...]
+    ) -> _Sorted:
         cache_key = (
             partition,
-            kind,
-            self._store.version(partition, kind),
-            query.expressions,
+            kinds,
+            tuple(self._store.version(partition, kind) for kind in kinds),
+            query.expressions + scope,
             query.orderby,
         )
         cached = self._cache.get(cache_key)
         if cached is not None:
             self._cache.move_to_end(cache_key)
             return cached
-        conditions = filters.parse(query.expressions)
-        by_name = next(
-            (c.value for c in conditions if c.path == ("name",) and c.op == "==" and not c.negated),
-            None,
-        )
-        candidates = (
-            self._store.named(partition, kind, by_name)
-            if by_name is not None
-            else self._store.objects(partition, kind).values()
-        )
+        conditions = filters.parse(query.expressions + scope)
+        candidates = [
+            record for kind in kinds for record in self._candidates(partition, kind, conditions)
+        ]
         records = [record for record in candidates if not conditions or _holds(conditions, record)]
         # Stable sorts from the last key to the first give the same order as comparing `keys`.
         records.sort(key=lambda record: record.id)
@@ -174,10 +181,23 @@ class Lister:
             self._cache.popitem(last=False)
         return view
 
+    def _candidates(
+        self, partition: Partition, kind: Kind, conditions: Sequence[filters.Condition]
+    ) -> Iterable[Record]:
+        """The objects of a kind that may hold: the name index answers a filter on the name."""
+        path = name_path(kind)
+        by_name = next(
+            (c.value for c in conditions if c.path == path and c.op == "==" and not c.negated),
+            None,
+        )
+        if by_name is not None:
+            return self._store.named(partition, kind, by_name)
+        return self._store.objects(partition, kind).values()
+
     @staticmethod
     def _after(view: _Sorted, query: Query, start: str) -> int:
         """The index of the first item strictly after the cursor."""
-        values, object_id = _decode(start, len(query.orderby))
+        values, object_id = cursors.decode(start, len(query.orderby))
         if object_id is None:
             width = len(values)
             probe = _key(values, query, None)
@@ -260,41 +280,3 @@ def _key(values: Sequence[JsonValue], query: Query, object_id: str | None) -> tu
     if object_id is not None:
         parts.append(object_id)
     return tuple(parts)
-
-
-def _encode(values: list[JsonValue], object_id: str | None) -> str:
-    if (
-        object_id is None
-        and len(values) == 1
-        and isinstance(values[0], str)
-        and values[0][:1] not in ("[", "{")
-    ):
-        return values[0]
-    if object_id is None:
-        return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
-    return json.dumps({"after": values, "id": object_id}, ensure_ascii=False, separators=(",", ":"))
-
-
-def _decode(start: str, width: int) -> tuple[list[JsonValue], str | None]:
-    if start[:1] not in ("[", "{"):
-        if width != 1:
-            raise bad_request(f"start={start!r} does not fit orderby: it needs {width} values")
-        return [start], None
-    try:
-        data = json.loads(start)
-    except ValueError:
-        raise bad_request(f"start={start!r} is not a cursor from a next link") from None
-    values, object_id = (
-        (data, None)
-        if isinstance(data, list)
-        else (data.get("after"), data.get("id"))
-        if isinstance(data, dict)
-        else (None, None)
-    )
-    if (
-        not isinstance(values, list)
-        or len(values) != width
-        or not (object_id is None or isinstance(object_id, str))
-    ):
-        raise bad_request(f"start={start!r} does not fit orderby: it needs {width} values")
-    return values, object_id

@@ -88,12 +88,14 @@ class EmulatorSettings:
     seed: seeds the fault RNG so a run is reproducible.
     limits: guardrail counts by name (see DEFAULT_LIMITS); missing names take the default.
     server_defaults: a create fills in fields the sender left out, as the UI's defaults would
-        (metadata flags on placements, empty label lists, an empty capping constraint...).
+        (metadata flags on placements, empty label lists, an empty capping constraint, an item
+        collection's `tags: []`...), and every write of an eligibility rule derives its
+        `segmentModel` (see `derived`; what every Adobe read shows is added regardless).
     sparse_receipts: writes answer 200 (not 201) with a bare receipt: the id and the etag as a
         string, the variants Adobe's pages leave open.
     race_list: share of list pages that first get a UI edit to a random object of their kind
         in their sandbox (so the edit lands between the pages of a client's listing).
-    race_write: share of PATCH and DELETE calls whose target first gets a UI edit (so the
+    race_write: share of PATCH, PUT and DELETE calls whose target first gets a UI edit (so the
         caller's etag is stale by the time its write is processed).
     race_client_id: the client id race edits are made and attributed as.
     catalogs: the item catalogs of every sandbox (Decisioning): EMBEDDED_CATALOGS unless given.

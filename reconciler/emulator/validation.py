@@ -1,61 +1,98 @@
 """What a real sandbox checks before it stores a body: shape, dates, references, names, guardrails.
 
-Shape errors, broken references and guardrails answer 422 naming the field as a JSON Pointer;
-a duplicate tag name answers 409.
+Shape errors, broken references, unknown item catalogs and guardrails answer 422 naming the
+field as a JSON Pointer; a duplicate name answers 409 (tags, and every Decisioning kind: a
+decision item by its itemName). The legacy kinds' models are in `bodies`, the Decisioning ones
+in `exdbodies` (their cross-field rules in `exdrules`).
 """
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ValidationError
 
 from reconciler import kinds
-from reconciler.emulator import bodies
+from reconciler.emulator import bodies, exdbodies, exdrules
+from reconciler.emulator.fieldrules import at_most, profile, unique, window
 from reconciler.emulator.problems import Problem, conflict, invalid
 from reconciler.emulator.records import Partition, Record
+from reconciler.emulator.settings import Catalog
 from reconciler.emulator.store import Store
-from reconciler.model import JsonValue, Kind
+from reconciler.model import JsonValue, Kind, name_of
 
-COUNT_LIMITS: Mapping[Kind, str] = {
-    Kind.PERSONALIZED_OFFER: "offers",
-    Kind.FALLBACK_OFFER: "fallback_offers",
-    Kind.TAG: "tags",
-    Kind.PLACEMENT: "placements",
-    Kind.DECISION_RULE: "decision_rules",
-    Kind.COLLECTION: "collections",
-    Kind.DECISION: "decisions",
+MODELS: Mapping[Kind, type[bodies.Strict]] = {**bodies.MODELS, **exdbodies.MODELS}
+
+_RULES_AND_FORMULAS = (Kind.DECISION_RULE, Kind.ELIGIBILITY_RULE, Kind.RANKING_FORMULA)
+COUNT_LIMITS: Mapping[Kind, tuple[tuple[str, tuple[Kind, ...]], ...]] = {
+    Kind.PERSONALIZED_OFFER: (("offers", (Kind.PERSONALIZED_OFFER,)),),
+    Kind.FALLBACK_OFFER: (("fallback_offers", (Kind.FALLBACK_OFFER,)),),
+    Kind.TAG: (("tags", (Kind.TAG,)),),
+    Kind.PLACEMENT: (("placements", (Kind.PLACEMENT,)),),
+    Kind.DECISION_RULE: (
+        ("decision_rules", (Kind.DECISION_RULE,)),
+        ("rules_and_formulas", _RULES_AND_FORMULAS),
+    ),
+    Kind.COLLECTION: (("collections", (Kind.COLLECTION,)),),
+    Kind.DECISION: (("decisions", (Kind.DECISION,)),),
+    Kind.RANKING_FORMULA: (("rules_and_formulas", _RULES_AND_FORMULAS),),
+    Kind.ELIGIBILITY_RULE: (("rules_and_formulas", _RULES_AND_FORMULAS),),
+    Kind.DECISION_ITEM: (("decision_items", (Kind.DECISION_ITEM,)),),
+    Kind.ITEM_COLLECTION: (("item_collections", (Kind.ITEM_COLLECTION,)),),
+    Kind.EXD_PLACEMENT: (("exd_placements", (Kind.EXD_PLACEMENT,)),),
 }
+"""The sandbox-wide guardrails a create of each kind counts against, and the kinds each counts
+(selection strategies have none documented)."""
+
+UNIQUE_NAMES = frozenset(
+    {
+        Kind.TAG,
+        Kind.RANKING_FORMULA,
+        Kind.ELIGIBILITY_RULE,
+        Kind.DECISION_ITEM,
+        Kind.ITEM_COLLECTION,
+        Kind.SELECTION_STRATEGY,
+        Kind.EXD_PLACEMENT,
+    }
+)
+"""Kinds whose names are unique in a sandbox (`model.name_of`)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """Where a body is being written: the store, the sandbox, and the guardrails in force."""
+    """Where a body is being written: the store, the sandbox, its guardrails and item catalogs."""
 
     store: Store
     partition: Partition
     limits: Mapping[str, int]
+    catalogs: Sequence[Catalog] = ()
 
 
 def check(
     kind: Kind, body: Mapping[str, JsonValue], context: Context, *, old: Record | None
 ) -> None:
-    """Raise a Problem unless `body` may be stored as a `kind` (`old` is the version it replaces)."""
+    """Raise a Problem unless `body` may be stored as a `kind` (`old` is the version it replaces).
+
+    `body` holds the client's fields only (derived.client_fields): no envelope, no managed field.
+    """
     label = kind.value
     for pointer in _nulls(dict(body), ""):
         raise invalid(f"invalid {label}: {pointer}: null is not accepted; leave the field out")
+    modelled, extra = exdrules.split_item(body) if kind is Kind.DECISION_ITEM else (dict(body), {})
     try:
-        model = bodies.MODELS[kind].model_validate(dict(body))
+        model = MODELS[kind].model_validate(modelled)
     except ValidationError as error:
         raise invalid(f"invalid {label}: {_describe(error)}") from None
-    problems = list(_semantics(model, context.limits))
+    problems = [
+        *_semantics(model, context.limits),
+        *exdrules.semantics(model, extra, context.limits, context.catalogs),
+    ]
     if problems:
         raise invalid(f"invalid {label}: {'; '.join(problems)}")
     _check_references(kind, body, context)
-    if kind is Kind.TAG:
-        _check_unique_name(body, context, old)
+    if kind in UNIQUE_NAMES:
+        _check_unique_name(kind, body, context, old)
     _check_counts(kind, body, context, old)
 
 
@@ -91,40 +128,6 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(messages) + (f" (and {more} more)" if more > 0 else "")
 
 
-def _instant(value: str | None) -> datetime.datetime | None:
-    return datetime.datetime.fromisoformat(value) if value is not None else None
-
-
-def _window(start: str | None, end: str | None, where: str) -> Iterator[str]:
-    begins, ends = _instant(start), _instant(end)
-    if begins is not None and ends is not None and ends <= begins:
-        yield f"{where}/endDate: must be after {where}/startDate"
-
-
-def _unique(values: Sequence[str], where: str) -> Iterator[str]:
-    seen: set[str] = set()
-    for index, value in enumerate(values):
-        if value in seen:
-            yield f"{where}/{index}: {value} is listed twice"
-        seen.add(value)
-
-
-def _at_most(values: Sequence[object], limit: int, where: str, what: str) -> Iterator[str]:
-    if len(values) > limit:
-        yield f"{where}: at most {limit} {what} (guardrail), not {len(values)}"
-
-
-def _profile(
-    kind: str, rule: str | None, segments: Sequence[object] | None, where: str
-) -> Iterator[str]:
-    if kind == "eligibilityRule" and rule is None:
-        yield f"{where}/eligibilityRule: is required when profileConstraintType is eligibilityRule"
-    if kind != "eligibilityRule" and rule is not None:
-        yield f"{where}/eligibilityRule: only allowed when profileConstraintType is eligibilityRule"
-    if kind in ("anySegments", "allSegments") and not segments:
-        yield f"{where}/segmentIdentities: is required when profileConstraintType is {kind}"
-
-
 def _semantics(model: BaseModel, limits: Mapping[str, int]) -> Iterator[str]:
     """Rules across fields that the models alone do not express."""
     if isinstance(model, bodies.PersonalizedOffer | bodies.FallbackOffer):
@@ -134,31 +137,31 @@ def _semantics(model: BaseModel, limits: Mapping[str, int]) -> Iterator[str]:
                 yield f"/representations/{index}/placement: one representation per placement"
         constraint = model.selectionConstraint
         if constraint is not None:
-            yield from _window(constraint.startDate, constraint.endDate, "/selectionConstraint")
-            yield from _profile(
+            yield from window(constraint.startDate, constraint.endDate, "/selectionConstraint")
+            yield from profile(
                 constraint.profileConstraintType,
                 constraint.eligibilityRule,
                 constraint.segmentIdentities,
                 "/selectionConstraint",
             )
         tags = model.tags or []
-        yield from _unique(tags, "/tags")
-        yield from _at_most(tags, limits["tags_per_object"], "/tags", "tags")
+        yield from unique(tags, "/tags")
+        yield from at_most(tags, limits["tags_per_object"], "/tags", "tags")
     if isinstance(model, bodies.PersonalizedOffer):
         caps = model.frequencyCappingConstraints or []
-        yield from _at_most(caps, limits["caps_per_offer"], "/frequencyCappingConstraints", "caps")
+        yield from at_most(caps, limits["caps_per_offer"], "/frequencyCappingConstraints", "caps")
         for index, cap in enumerate(caps):
-            yield from _window(cap.startDate, cap.endDate, f"/frequencyCappingConstraints/{index}")
+            yield from window(cap.startDate, cap.endDate, f"/frequencyCappingConstraints/{index}")
         attributes = list(model.characteristics or {})
-        yield from _at_most(
+        yield from at_most(
             attributes, limits["attributes_per_offer"], "/characteristics", "attributes"
         )
     elif isinstance(model, bodies.Collection):
-        yield from _unique(model.ids, "/ids")
+        yield from unique(model.ids, "/ids")
         if model.filterType == "offers":
-            yield from _at_most(model.ids, limits["offers_per_collection"], "/ids", "offers")
+            yield from at_most(model.ids, limits["offers_per_collection"], "/ids", "offers")
         else:
-            yield from _at_most(model.ids, limits["tags_per_object"], "/ids", "tags")
+            yield from at_most(model.ids, limits["tags_per_object"], "/ids", "tags")
     elif isinstance(model, bodies.DecisionRule):
         size = len(model.condition.value.encode("utf-8"))
         if size > limits["pql_bytes"]:
@@ -168,20 +171,20 @@ def _semantics(model: BaseModel, limits: Mapping[str, int]) -> Iterator[str]:
 
 
 def _decision(model: bodies.Decision, limits: Mapping[str, int]) -> Iterator[str]:
-    yield from _window(model.startDate, model.endDate, "")
+    yield from window(model.startDate, model.endDate, "")
     placements: set[str] = set()
     collections: set[str] = set()
     for index, criterion in enumerate(model.criteria):
         where = f"/criteria/{index}"
-        yield from _unique(criterion.placements, f"{where}/placements")
+        yield from unique(criterion.placements, f"{where}/placements")
         placements.update(criterion.placements)
         collections.add(criterion.optionSelection.filter)
-        profile = criterion.profileConstraint
-        if profile is not None:
-            yield from _profile(
-                profile.profileConstraintType,
-                profile.eligibilityRule,
-                profile.segmentIdentities,
+        constraint = criterion.profileConstraint
+        if constraint is not None:
+            yield from profile(
+                constraint.profileConstraintType,
+                constraint.eligibilityRule,
+                constraint.segmentIdentities,
                 f"{where}/profileConstraint",
             )
         order = criterion.rank.order if criterion.rank is not None else None
@@ -212,20 +215,27 @@ def _check_references(kind: Kind, body: Mapping[str, JsonValue], context: Contex
             )
 
 
-def _check_unique_name(body: Mapping[str, JsonValue], context: Context, old: Record | None) -> None:
-    name = body.get("name")
-    for record in context.store.objects(context.partition, Kind.TAG).values():
-        if record.body.get("name") == name and (old is None or record.id != old.id):
-            raise conflict(f"a tag named {name!r} already exists: {record.id}", "duplicate-name")
+def _check_unique_name(
+    kind: Kind, body: Mapping[str, JsonValue], context: Context, old: Record | None
+) -> None:
+    name = name_of(kind, body)
+    if name is None:
+        return
+    for record in context.store.named(context.partition, kind, name):
+        if old is None or record.id != old.id:
+            raise conflict(
+                f"a {kind.value} named {name!r} already exists: {record.id}", "duplicate-name"
+            )
 
 
 def _check_counts(
     kind: Kind, body: Mapping[str, JsonValue], context: Context, old: Record | None
 ) -> None:
     limits, store, partition = context.limits, context.store, context.partition
-    if old is None and store.count(partition, kind) >= limits[COUNT_LIMITS[kind]]:
-        name = COUNT_LIMITS[kind]
-        raise _limit(f"a sandbox holds at most {limits[name]} {kind.value} objects (limits.{name})")
+    for name, counted in COUNT_LIMITS.get(kind, ()) if old is None else ():
+        if sum(store.count(partition, each) for each in counted) >= limits[name]:
+            what = " and ".join(each.value for each in counted)
+            raise _limit(f"a sandbox holds at most {limits[name]} {what} objects (limits.{name})")
     going_live = body.get("status") == "live" and (old is None or old.body.get("status") != "live")
     if kind is Kind.DECISION and going_live:
         live = sum(
