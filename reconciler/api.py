@@ -103,7 +103,7 @@ class MissingCatalog(ConfigError):
     def __init__(self, kind: Kind) -> None:
         super().__init__(
             f"{kind.value} calls need the sandbox's catalog: set decisioning: {{catalog: <item "
-            "catalog id>, schema: <its schema id>}} under the sandbox in reconciler.yaml"
+            "catalog id>, schema: <its schema id>} under the sandbox in reconciler.yaml"
         )
 
 

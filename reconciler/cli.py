@@ -29,6 +29,8 @@ from reconciler import (
     statefile,
 )
 from reconciler.errors import InvalidDocuments, ReconcilerError, UsageError
+from reconciler.migration_files import DEFAULT_OUT
+from reconciler.migration_report import migration_json, migration_markdown, migration_text
 from reconciler.model import Key, Kind, Plan, Problem, Report, Result
 
 FORMATS_PLAN = ["text", "markdown", "json"]
@@ -545,6 +547,84 @@ def state_mv(ctx: Context, old: str, new: str, sandbox: str | None) -> None:
         raise UsageError(f"{new!r}: {problem}")
     commands.state_mv(ctx.workspace(), sandbox, old, new)
     click.echo(f"Moved {old} to {new}.")
+
+
+# --- migrate --------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("keys", nargs=-1, metavar="[KEY]...")
+@click.option(
+    "--to",
+    "target",
+    type=click.Choice(["decisioning"]),
+    required=True,
+    help="The model to migrate to: Decisioning (Adobe labels Decision management legacy).",
+)
+@click.option(
+    "--out",
+    default=DEFAULT_OUT,
+    show_default=True,
+    help="Folder under offers/ for the new files (relative to the repository root).",
+)
+@click.option("--dry-run", is_flag=True, help="Print the report only; write nothing.")
+@click.option(
+    "--force", is_flag=True, help="Overwrite generated files that differ (their edits are lost)."
+)
+@click.option(
+    "--tenant",
+    default=None,
+    help="Tenant namespace of the custom attributes (default: the default sandbox's "
+    "decisioning.tenant in reconciler.yaml, else _reconciler).",
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS_PLAN), default="text", show_default=True)
+@click.pass_obj
+def migrate(
+    ctx: Context,
+    keys: tuple[str, ...],
+    target: str,
+    out: str,
+    dry_run: bool,
+    force: bool,
+    tenant: str | None,
+    fmt: str,
+) -> int:
+    """Write Decisioning definitions of the legacy objects (all, or KEYs and what they need)
+    as new files under --out, with a report of every field; the legacy files stay as they are."""
+    done = commands.migrate(
+        ctx.workspace(), keys, out=out, tenant=tenant, force=force, dry_run=dry_run
+    )
+    render_report = {
+        "json": migration_json,
+        "markdown": migration_markdown,
+        "text": migration_text,
+    }[fmt]
+    click.echo(render_report(done.migration, done.statuses, done.stale), nl=False)
+    where = f"offers/{done.migration.prefix}/"
+    if done.refused:
+        many = done.refused != 1
+        raise UsageError(
+            f"{done.refused} file{'s' if many else ''} under {where} "
+            f"{'differ' if many else 'differs'} from what migrate writes (marked conflict): "
+            f"nothing written; review {'them' if many else 'it'}, then pass --force to "
+            "overwrite"
+        )
+    unchanged = done.unchanged
+    if dry_run:
+        pending = len(done.statuses) - unchanged
+        click.echo(
+            f"Dry run: nothing written ({pending} file{'s' if pending != 1 else ''} to write, "
+            f"{unchanged} unchanged, under {where}).",
+            err=True,
+        )
+    else:
+        click.echo(
+            f"Wrote {done.written} file{'s' if done.written != 1 else ''} under {where} "
+            f"({unchanged} unchanged); the legacy files are untouched: review, commit, and "
+            "run reconciler plan.",
+            err=True,
+        )
+    return 0
 
 
 # --- emulator -------------------------------------------------------------------------------

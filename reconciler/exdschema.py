@@ -26,6 +26,7 @@ from reconciler.fields import (
     Condition,
     DateTime,
     DefinedOn,
+    FrequencyCap,
     Name,
     Object,
     OfferStatus,
@@ -109,8 +110,9 @@ class ItemBody(Strict):
 
 class OfferItem(Strict):
     lifecycleStatus: OfferStatus
+    # Adobe documents no capping shape for items; the legacy offer's is the only one documented.
     frequencyCappingConstraints: (
-        Annotated[list[dict[str, Any]], limit("maxItems", MAX_ITEM_CAPS)] | None
+        Annotated[list[FrequencyCap], limit("maxItems", MAX_ITEM_CAPS)] | None
     ) = None
 
 
@@ -159,13 +161,13 @@ class ItemCollection(Object):
 
 
 class StrategyOrder(Strict):
-    orderEvaluationType: Literal["static", "scoringFunction", "rankingStrategy"]
+    orderEvaluationType: Literal["static", "scoringFunction", "ranking-strategy"]
     function: Reference | None = None
     rankingStrategy: Text | None = None
 
 
 class StrategyRank(Strict):
-    priority: Priority | None = None
+    priority: Priority
     order: StrategyOrder | None = None
 
 

@@ -111,3 +111,22 @@ class SchemaReference(Strict):
 class DefinedOn(Strict):
     schema_: SchemaReference = Field(alias="schema")
     referencePaths: list[str] | None = None
+
+
+class Repeat(Strict):
+    enabled: bool | None = None
+    # The UI's daily, weekly, monthly (reference §4.3); Adobe's example shows "month".
+    unit: Literal["day", "week", "month"] | None = None
+    unitCount: Count | None = None
+
+
+class FrequencyCap(Strict):
+    enabled: bool | None = None
+    limit: Count
+    startDate: DateTime | None = None
+    endDate: DateTime | None = None
+    scope: Literal["global", "profile"]
+    entity: Literal["offer", "placement"]
+    placement: Reference | None = None
+    repeat: Repeat | None = None
+    duration: Count | None = None

@@ -300,7 +300,13 @@ class Run:
 
     def client(self, client_id: str) -> api.Client:
         return api.Client(
-            api.Endpoint(f"{self.base}/data/core/dps", f"{self.base}/ims/token/v3", ORG, "prod"),
+            api.Endpoint(
+                f"{self.base}/data/core/dps",
+                f"{self.base}/ims/token/v3",
+                ORG,
+                "prod",
+                "https://ns.adobe.com/reconciler/schemas/offer-items",  # the emulator's catalog
+            ),
             Credentials(client_id=client_id, client_secret="ui-secret"),
         )
 

@@ -20,6 +20,8 @@ from reconciler.emulator.app import create_app
 from reconciler.model import Credentials
 
 ROOT = Path(__file__).resolve().parent.parent
+EMBEDDED_CATALOG = "dps:offer-catalog:0000000000000001"
+EMBEDDED_SCHEMA = "https://ns.adobe.com/reconciler/schemas/offer-items"
 EMBEDDED_CONFIG = """\
 default: local
 prune: false
@@ -56,6 +58,7 @@ class Sandbox:
                 commands.EMBEDDED_IMS,
                 "0000000000000000000EMBED@AdobeOrg",
                 "local",
+                EMBEDDED_SCHEMA,
             ),
             Credentials(client_id=client_id, client_secret="ui-secret"),
             transport=api.asgi_transport(self.app),  # type: ignore[arg-type]

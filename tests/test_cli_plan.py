@@ -831,5 +831,5 @@ def test_verbose_logs_each_request_without_secrets(sandbox: Sandbox) -> None:
     done = sandbox.run("-v", "plan")
     requests = [line for line in done.output.splitlines() if " -> " in line]
     assert requests[0].startswith("POST /ims/token/v3 -> 200 (")
-    assert len(requests) == 8  # the token, then one page per kind
+    assert len(requests) == 14  # the token, then one page per kind
     assert "embedded-sandbox" not in done.output

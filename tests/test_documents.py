@@ -590,7 +590,7 @@ def test_adobe_example_bodies_of_every_kind_load_as_the_api_bodies() -> None:
 
 def test_the_example_estate_is_valid_and_uses_every_kind_and_reference() -> None:
     loaded = documents.load(ROOT)
-    assert len(loaded) == 18
+    assert len(loaded) == 30  # 19 legacy, 11 Decisioning
     assert {d.kind for d in loaded} == set(Kind)
     keys = {d.key for d in loaded}
     refs = {ref for d in loaded for ref in graph.dependencies(d.kind, d.body)}
@@ -608,6 +608,11 @@ def test_the_example_estate_is_valid_and_uses_every_kind_and_reference() -> None
         ("fallback",),
         ("criteria", "*", "placements", "*"),
         ("criteria", "*", "optionSelection", "filter"),
+        ("criteria", "*", "rank", "order", "function"),
+        ("_experience", "decisioning", "decisionitem", "itemConstraints", "eligibilityRule"),
+        ("optionSelection", "filter"),
+        ("profileConstraint", "eligibilityRule"),
+        ("rank", "order", "function"),
     }
 
 

@@ -12,7 +12,7 @@ from test_documents import problems, write
 from reconciler import documents
 from reconciler.model import Key, Kind, Ref
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "adobe-examples"
+EXAMPLES = Path(__file__).resolve().parent / "adobe-examples"  # vendored from conformance/
 CREATE_PAGES = {
     Kind.RANKING_FORMULA: "ranking-formulas-create.json",
     Kind.ELIGIBILITY_RULE: "eligibility-rules-create.json",
@@ -133,6 +133,7 @@ def test_references_of_decisioning_kinds_are_typed_and_checked(tmp_path: Path) -
                 "s.yaml": "kind: selection-strategy\nname: S\nrank:\n  order:\n    orderEvaluationType: scoringFunction\noptionSelection: {filter: x}\n"
             },
             [
+                "offers/s.yaml:4:3: rank.priority: required field is missing: add it",
                 "offers/s.yaml:5:5: rank.order.function: required when orderEvaluationType is "
                 "scoringFunction: add {ref: <ranking formula key>} or a formula id"
             ],
@@ -169,3 +170,13 @@ def test_decisioning_mistakes_are_located_and_say_what_to_do(
     files: dict[str, str], expected: list[str], tmp_path: Path
 ) -> None:
     assert problems(tmp_path, files) == expected
+
+
+def test_a_catalog_holds_at_most_100_custom_attributes(tmp_path: Path) -> None:
+    attributes = "".join(f"  a{n}: {n}\n" for n in range(101))
+    # The item without its rule reference, with 101 attributes.
+    files = {"i.yaml": ITEM.split("      itemConstraints:")[0] + "_acme:\n" + attributes}
+    assert problems(tmp_path, files) == [
+        "offers/i.yaml:9:1: _acme: at most 100 custom attributes per catalog "
+        "(decisioning-guardrails.md), found 101: remove 1"
+    ]

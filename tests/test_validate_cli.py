@@ -185,7 +185,7 @@ def test_the_example_estate_is_valid(tmp_path: Path) -> None:
     done = run(tmp_path, "validate")
     assert (done.exit_code, done.stdout, done.stderr) == (
         0,
-        "Valid: 18 objects in offers/.\n",
+        "Valid: 30 objects in offers/.\n",
         "",
     )
     as_json = run(tmp_path, "validate", "--format", "json")
