@@ -135,7 +135,7 @@ def test_references_of_decisioning_kinds_are_typed_and_checked(tmp_path: Path) -
             [
                 "offers/s.yaml:4:3: rank.priority: required field is missing: add it",
                 "offers/s.yaml:5:5: rank.order.function: required when orderEvaluationType is "
-                "scoringFunction: add {ref: <ranking formula key>} or a formula id"
+                "scoringFunction: add {ref: <ranking formula key>} or a formula id",
             ],
         ),
         (
