@@ -53,7 +53,7 @@ from emulator_support import served  # noqa: E402
 
 from reconciler import api, commands, diff  # noqa: E402
 from reconciler.cli import cli  # noqa: E402
-from reconciler.model import Credentials, Kind  # noqa: E402
+from reconciler.model import Credentials, Kind, name_of  # noqa: E402
 
 ROUNDS = 6
 CLIENT = "ci-bot"
@@ -61,6 +61,8 @@ SECRET = "chaos-secret-value"
 UI = "marketer-ui"
 ORG = "1234ABCD@AdobeOrg"
 WEB = "https://ns.adobe.com/xdm/channel-types/web"
+CATALOG = "dps:offer-catalog:0000000000000001"  # the emulator's default catalog
+SCHEMA = "https://ns.adobe.com/reconciler/schemas/offer-items"
 FAULTS = {
     "error_rate": 0.08,
     "drop_rate": 0.08,
@@ -191,6 +193,65 @@ def initial_estate() -> dict[str, dict[str, Any]]:
             "rank": {"priority": 5 + index},
         }
     estate["offers/sale"]["characteristics"] = {}  # git's empty object: asserted whole
+    estate.update(decisioning_estate())
+    return estate
+
+
+def ui_model(right: str) -> dict[str, Any]:
+    return {"operator": "equals", "value": {"left": "_reconciler.category", "right": right}}
+
+
+def decisioning_estate() -> dict[str, dict[str, Any]]:
+    """The Decisioning kinds next to the legacy ones: items (XDM bodies), an item collection
+    (uiModel stringified on the wire), a strategy, and an exd placement (updated by PUT)."""
+    estate: dict[str, dict[str, Any]] = {
+        "exd/rule": {
+            "kind": "eligibility-rule",
+            "name": "Winter shoppers",
+            "condition": {"type": "PQL", "format": "pql/text", "value": "true"},
+        },
+        "exd/apparel": {
+            "kind": "item-collection",
+            "name": "Apparel",
+            "constraints": [{"uiModel": ui_model("apparel")}],
+        },
+        "exd/strategy": {
+            "kind": "selection-strategy",
+            "name": "Apparel first",
+            "rank": {"priority": 1, "order": {"orderEvaluationType": "static"}},
+            "profileConstraint": {
+                "profileConstraintType": "eligibilityRule",
+                "eligibilityRule": ref("exd/rule"),
+            },
+            "optionSelection": {"filter": ref("exd/apparel")},
+        },
+        "exd/hero": {
+            "kind": "exd-placement",
+            "name": "Home hero",
+            "description": "The hero slot",
+            "channel": WEB,
+            "status": "active",
+        },
+    }
+    for index, name in enumerate(("Coat", "Scarf")):
+        estate[f"exd/{name.lower()}"] = {
+            "kind": "decision-item",
+            "_experience": {
+                "decisioning": {
+                    "offeritem": {"lifecycleStatus": "approved"},
+                    "decisionitem": {
+                        "itemName": name,
+                        "itemDescription": f"The {name.lower()}",
+                        "itemPriority": 10 + index,
+                        "itemConstraints": {
+                            "profileConstraintType": "eligibilityRule",
+                            "eligibilityRule": ref("exd/rule"),
+                        },
+                    },
+                }
+            },
+            "_reconciler": {"category": "apparel", "margin": index},
+        }
     return estate
 
 
@@ -229,6 +290,9 @@ class Git:
                 "remove",
                 "rename",
                 "placement",
+                "item",
+                "hero",
+                "ui-model",
             ]
         )
         key = rng.choice(offers)
@@ -258,6 +322,21 @@ class Git:
                 self.estate[f"{key}-r{self.serial}"] = self.estate.pop(key)
             case "placement":
                 self.estate["placements/web"]["description"] = f"git revision {self.serial}"
+            case "item":
+                item = self.estate[rng.choice(("exd/coat", "exd/scarf"))]
+                body = item["_experience"]["decisioning"]["decisionitem"]
+                body["itemPriority"] = rng.randrange(0, 40)
+                body["itemDescription"] = f"git revision {self.serial}"
+            case "hero":
+                hero = self.estate["exd/hero"]
+                if "description" in hero and rng.random() < 0.3:
+                    del hero["description"]
+                else:
+                    hero["description"] = f"git revision {self.serial}"
+            case "ui-model":
+                self.estate["exd/apparel"]["constraints"] = [
+                    {"uiModel": ui_model(rng.choice(("apparel", "outerwear", "knitwear")))}
+                ]
             case _:
                 offer["rank"] = {"priority": rng.randrange(0, 40)}
         return choice
@@ -305,7 +384,7 @@ class Run:
                 f"{self.base}/ims/token/v3",
                 ORG,
                 "prod",
-                "https://ns.adobe.com/reconciler/schemas/offer-items",  # the emulator's catalog
+                SCHEMA,
             ),
             Credentials(client_id=client_id, client_secret="ui-secret"),
         )
@@ -345,6 +424,7 @@ def sandbox(seed: int, folder: Path, preconditions: str = "test") -> Iterator[Ru
             "default: chaos\nprune: true\nsandboxes:\n  chaos:\n"
             f"    endpoint: {base}/data/core/dps\n    ims: {base}/ims/token/v3\n"
             f"    org: {ORG}\n    name: prod\n    preconditions: {preconditions}\n"
+            f"    decisioning: {{catalog: {CATALOG}, schema: {SCHEMA}, tenant: _reconciler}}\n"
             "ignore:\n  placement: [/description]\n"
         )
         yield Run(seed, honours, root, data, base, Figures(seeds=1))
@@ -360,7 +440,12 @@ def ui_edits(run: Run, rng: random.Random) -> int:
     count = rng.randrange(0, 3)
     for _ in range(count):
         target = rng.choice(offers)
-        choice = rng.choice(["priority", "description", "status", "labels", "delete", "placement"])
+        choice = rng.choice(
+            ["priority", "description", "status", "labels", "delete", "placement", "exd"]
+        )
+        if choice == "exd":
+            count += ui_edits_decisioning(run, live, rng) - 1
+            continue
         if choice == "placement":
             kind, target = Kind.PLACEMENT, rng.choice(live[Kind.PLACEMENT])
             ops: list[dict[str, Any]] = [
@@ -394,6 +479,42 @@ def ui_edits(run: Run, rng: random.Random) -> int:
         with contextlib.suppress(api.ApiError):  # a guardrail or an object in use: the UI refuses
             run.ui(edit)
     return count
+
+
+def ui_edits_decisioning(
+    run: Run, live: dict[Kind, list[dict[str, Any]]], rng: random.Random
+) -> int:
+    """One edit a marketer makes to a Decisioning object: an item's priority (JSON Patch), the
+    hero placement's description (PUT, as the UI's API does it), or the collection's rule (its
+    stringified uiModel, spaced as a UI might write it)."""
+    choice = rng.choice(["item", "hero", "ui-model"])
+    items = {
+        "item": live.get(Kind.DECISION_ITEM, []),
+        "hero": live.get(Kind.EXD_PLACEMENT, []),
+        "ui-model": live.get(Kind.ITEM_COLLECTION, []),
+    }[choice]
+    if not items:
+        return 0
+    target = rng.choice(items)
+    object_id = str(target["id"])
+
+    async def edit(client: api.Client) -> None:
+        match choice:
+            case "item":
+                path = "/_experience/decisioning/decisionitem/itemPriority"
+                ops = [{"op": "replace", "path": path, "value": rng.randrange(40, 99)}]
+                await client.patch(Kind.DECISION_ITEM, object_id, ops, if_match=None)
+            case "hero":
+                body = {"description": f"UI {rng.random():.6f}"}
+                await client.put(Kind.EXD_PLACEMENT, object_id, body, if_match=None)
+            case _:
+                text = json.dumps(ui_model(f"ui-{rng.randrange(100)}"))  # spaced: not canonical
+                ops = [{"op": "replace", "path": "/constraints/0/uiModel", "value": text}]
+                await client.patch(Kind.ITEM_COLLECTION, object_id, ops, if_match=None)
+
+    with contextlib.suppress(api.ApiError):
+        run.ui(edit)
+    return 1
 
 
 def ui_takes_a_name(run: Run, estate: dict[str, dict[str, Any]], rng: random.Random) -> int:
@@ -496,7 +617,11 @@ def check_writes(run: Run, plan: dict[str, Any], since: int, journal: list[dict[
                 if (had, value_before) != (has, value_after) or (
                     had and not diff.json_equal(value_before, value_after)
                 ):
-                    gap = step.path in change.get("unguarded", [])
+                    # A PUT cannot carry `test`s: its guard is the read and If-Match alone.
+                    gap = (
+                        step.path in change.get("unguarded", [])
+                        or change["kind"] == "exd-placement"
+                    )
                     _overwrote(run, line, object_id, "an update", step.path, documented=gap)
 
 
@@ -521,7 +646,7 @@ def check_sandbox(run: Run, estate: dict[str, dict[str, Any]]) -> None:
     for kind, items in live.items():
         for item in items:
             ids.add(item["id"])
-            name = (kind, str(item.get("name")))
+            name = (kind, str(name_of(kind, item)))
             if name in names:
                 raise Violation(
                     f"seed {run.seed}: two {kind.value} objects named {name[1]!r}: {names[name]}, {item['id']}"
