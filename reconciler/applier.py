@@ -221,7 +221,7 @@ class Applier:
         )
         found = receipt.read_back
         sent = threeway.fields(body, change.ignore)
-        if found is not None and not threeway.agree(payload(found), body, sent):
+        if found is not None and not threeway.agree(_as_sent(change, found, body), body, sent):
             # The POST's answer was lost, and the object that has the name is not the one sent:
             # the pending entry stays, and the next plan shows that object to adopt.
             who = attribution(found)
@@ -271,7 +271,7 @@ class Applier:
             await self.client.delete(change.kind, mine, if_match=etag)
         twin_id = ObjectId(str(twin["id"]))
         who = attribution(twin)
-        if not threeway.agree(payload(twin), body, sent):
+        if not threeway.agree(_as_sent(change, twin, body), body, sent):
             return self._result(
                 change,
                 Outcome.CONFLICT,
@@ -299,7 +299,7 @@ class Applier:
         who = attribution(first)
         object_id = ObjectId(str(first["id"]))
         if len(named) == 1 and threeway.agree(
-            payload(first), body, threeway.fields(body, change.ignore)
+            _as_sent(change, first, body), body, threeway.fields(body, change.ignore)
         ):
             self._record(
                 change.key, self._entry(change, object_id, etag_of(first.get("etag")), body)
@@ -343,6 +343,8 @@ class Applier:
                     case _Settled.LANDED:
                         assert now is not None
                         etag = etag_of(now.get("etag"))
+                        if not guarded and _skipped(if_match, etag):
+                            return self._slipped(change, if_match, etag, applied)
                         self._record(change.key, self._entry(change, change.id, etag, applied))
                         return self._result(change, Outcome.APPLIED, object_id=change.id)
                     case _Settled.GONE:
@@ -363,21 +365,32 @@ class Applier:
                         continue
             etag = await self._confirmed(change, receipt, goal, _guarded(change))
             if not guarded and _skipped(if_match, receipt.etag):
-                # No preconditions, and the etag moved by more than this write: another write
-                # landed between the read and this one, and the server ignored If-Match.
-                self._record(change.key, self._entry(change, change.id, None, applied))
-                return self._result(
-                    change,
-                    Outcome.CONFLICT,
-                    object_id=change.id,
-                    detail=f"the server ignored If-Match: another write landed between the read "
-                    f"(etag {if_match}) and this write (etag {receipt.etag}), which may have "
-                    "replaced what it set; check the object (`preconditions: test` guards "
-                    "against this)",
-                )
+                return self._slipped(change, if_match, receipt.etag, applied)
             self._record(change.key, self._entry(change, change.id, etag, applied))
             return self._result(change, Outcome.APPLIED, object_id=change.id)
         raise AssertionError("unreachable: the last attempt returns")  # pragma: no cover
+
+    def _slipped(
+        self, change: Change, if_match: Etag | None, etag: Etag | None, applied: JsonObject
+    ) -> Result:
+        """No preconditions, and the etag moved by more than this write: another write landed
+        between the read and this one, and the server ignored If-Match (the etag is not kept:
+        the next plan diffs in full)."""
+        assert change.id is not None
+        self._record(change.key, self._entry(change, change.id, None, applied))
+        return self._result(
+            change,
+            Outcome.CONFLICT,
+            object_id=change.id,
+            detail=f"the server ignored If-Match: another write landed between the read "
+            f"(etag {if_match}) and this write (etag {etag}), and this write may have replaced "
+            "some of what it set; check the object "
+            + (
+                "(Adobe updates this kind by PUT, which only If-Match can guard)"
+                if kinds.spec(change.kind).update is Update.PUT
+                else "(`preconditions: test` guards against this)"
+            ),
+        )
 
     async def _write(self, change: Change, goal: JsonObject, if_match: Etag | None) -> api.Receipt:
         """Send one update: the plan's operations as a JSON Patch, or the goal by PUT for the
@@ -385,10 +398,13 @@ class Applier:
         assert change.id is not None
         assert change.live is not None
         if kinds.spec(change.kind).update is Update.PUT:
-            dropped = {name: None for name in change.live if name not in goal}
-            return await self.client.put(
-                change.kind, change.id, {**goal, **dropped}, if_match=if_match
-            )
+            # Only the top-level fields the update changes, as Adobe's example sends them (the
+            # server keeps the others), so an edit of another field is never sent back.
+            touched = {
+                op.path.split("/")[1].replace("~1", "/").replace("~0", "~") for op in change.ops
+            }
+            body: dict[str, JsonValue] = {name: goal.get(name) for name in sorted(touched)}
+            return await self.client.put(change.kind, change.id, body, if_match=if_match)
         operations = [
             self._document(change, op.to_json()) for op in change.sent(self.plan.preconditions)
         ]
@@ -475,7 +491,7 @@ class Applier:
         if receipt.etag is not None and receipt.read_back is None:
             return receipt.etag
         now = receipt.read_back or await self.client.get(change.kind, receipt.id)
-        if threeway.agree(payload(now), goal, places):
+        if threeway.agree(_as_sent(change, now, goal), goal, places):
             return etag_of(now.get("etag"))
         return None
 
@@ -538,6 +554,11 @@ class Applier:
 
 
 _GONE = "deleted after the plan"
+
+
+def _as_sent(change: Change, live: Mapping[str, JsonValue], sent: JsonObject) -> JsonObject:
+    """A live object's payload, in the case it was sent where the server folds case."""
+    return wire.align(change.kind, payload(live), sent)
 
 
 def _tested(plan: Plan, change: Change) -> bool:

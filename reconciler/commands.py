@@ -137,7 +137,12 @@ def localized(desired: Sequence[Desired], sandbox: Sandbox) -> tuple[Desired, ..
     """Git's objects as this sandbox gets them: its item catalog id where a file leaves it out."""
     out: list[Desired] = []
     for item in desired:
-        if kinds.spec(item.kind).catalog:
+        spec = kinds.spec(item.kind)
+        if spec.catalog:
+            needs = spec.schema_header or kinds.with_catalog(item.kind, item.body, "") != item.body
+            if sandbox.catalog is None and not needs:
+                out.append(item)  # every catalog id is written in the file
+                continue
             if sandbox.catalog is None:
                 raise ConfigError(
                     f"{item.source.path or item.key}: this {item.kind.value} needs the "
@@ -169,14 +174,18 @@ async def refresh(client: api.Client, page_size: int) -> dict[Kind, list[JsonObj
         return await _refresh(client, page_size)
 
 
-async def _refresh(client: api.Client, page_size: int) -> dict[Kind, list[JsonObject]]:
-    # Without a catalog schema id, decision items cannot be asked for: a sandbox that names no
-    # catalog manages none (`localized` refuses definitions of them).
-    listed = [
+def reachable(client: api.Client, among: Iterable[Kind] = kinds.ORDERED) -> list[Kind]:
+    """The kinds a client can ask for: without a catalog schema id, decision items cannot be
+    (a sandbox that names no catalog manages none: `localized` refuses definitions of them)."""
+    return [
         kind
-        for kind in kinds.ORDERED
+        for kind in among
         if client.endpoint.schema_id is not None or not kinds.spec(kind).schema_header
     ]
+
+
+async def _refresh(client: api.Client, page_size: int) -> dict[Kind, list[JsonObject]]:
+    listed = reachable(client)
     found = await every(client.list_all(kind, page_size=page_size) for kind in listed)
     return dict(zip(listed, found, strict=True))
 
@@ -441,11 +450,11 @@ def import_objects(
     async def run() -> dict[Kind, list[JsonObject]]:
         async with client_for(ws, sandbox) as client:
             if everything:
-                wanted = [kind] if kind else list(kinds.ORDERED)
+                wanted = reachable(client, [kind] if kind else kinds.ORDERED)
                 found = await every(client.list_all(k, page_size=sandbox.page_size) for k in wanted)
                 return dict(zip(wanted, found, strict=True))
             assert object_id is not None
-            candidates = [kind] if kind else _kinds_for_id(object_id)
+            candidates = reachable(client, [kind] if kind else _kinds_for_id(object_id))
             for candidate in candidates:
                 try:
                     return {candidate: [await client.get(candidate, object_id)]}

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from reconciler.errors import ConfigError
 from reconciler.model import Credentials, JsonValue, Kind, Preconditions
@@ -80,6 +81,15 @@ class _DecisioningModel(BaseModel):
     schema_id: str = Field(alias="schema", min_length=1)
     tenant: str | None = Field(default=None, pattern=r"^_[A-Za-z0-9][A-Za-z0-9_]*$")
 
+    @field_validator("tenant")
+    @classmethod
+    def _not_adobe_s(cls, value: str | None) -> str | None:
+        if value == "_experience":
+            raise ValueError(
+                "_experience holds Adobe's fields: give the org's tenant key, such as _acme"
+            )
+        return value
+
 
 class _SandboxModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -145,6 +155,19 @@ class _ConfigModel(BaseModel):
         return value
 
 
+def _said(error: ErrorDetails) -> str:
+    """A pydantic error in the words of the file: no class names, the next step named."""
+    match error["type"]:
+        case "missing":
+            return "required: add it"
+        case "model_type" | "model_attributes_type" | "dict_type":
+            return "expected a mapping of fields"
+        case "extra_forbidden":
+            return "unknown field: remove it or fix its spelling"
+        case _:
+            return str(error["msg"])
+
+
 def parse(data: Mapping[str, JsonValue], locate: Locator, env: Mapping[str, str]) -> Config:
     """Validate the parsed reconciler.yaml; every problem names its line and what to do."""
     try:
@@ -154,7 +177,7 @@ def parse(data: Mapping[str, JsonValue], locate: Locator, env: Mapping[str, str]
         loc = tuple(error["loc"])
         line, column = locate(loc)
         where = ".".join(str(part) for part in loc) or "top level"
-        raise ConfigError(f"{FILE_NAME}:{line}:{column}: {where}: {error['msg']}") from None
+        raise ConfigError(f"{FILE_NAME}:{line}:{column}: {where}: {_said(error)}") from None
     if model.default not in model.sandboxes:
         line, column = locate(("default",))
         raise ConfigError(

@@ -636,8 +636,8 @@ def _reference_problems(
                 message = f"{where}: no file defines the key {target_key}: {hint}"
             elif target.desired.kind not in reference.targets:
                 message = (
-                    f"{where}: {target_key} is a {target.desired.kind.value}, but this field "
-                    f"takes a {allowed}: reference a {allowed}"
+                    f"{where}: {target_key} is {_a(target.desired.kind.value)}, but this field "
+                    f"takes {_a(allowed)}: reference {_a(allowed)}"
                 )
             else:
                 continue
@@ -648,8 +648,8 @@ def _reference_problems(
             if named and not set(named) & reference.targets:
                 yield item.text.problem(
                     reference.path,
-                    f"{where}: {literal} is the id of a {named[0].value}, but this field takes a "
-                    f"{allowed}: use the id of a {allowed}",
+                    f"{where}: {literal} is the id of {_a(named[0].value)}, but this field takes "
+                    f"{_a(allowed)}: use the id of {_a(allowed)}",
                 )
             elif Key(literal) in by_key:
                 yield item.text.problem(
@@ -818,3 +818,8 @@ def _literal_safe(text: str) -> bool:
     return all(line.isprintable() and line == line.rstrip(" ") for line in lines) and not (
         text.startswith((" ", "\n"))
     )
+
+
+def _a(noun: str) -> str:
+    """The noun with its indefinite article: a tag, an eligibility-rule."""
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from reconciler import diff
+from reconciler import diff, wire
 from reconciler.live import Live, attribution, name_of, payload
 from reconciler.model import (
     Drift,
@@ -53,7 +53,7 @@ def drift(
             continue
         if etag_of(current.get("etag")) == entry.etag:
             continue  # our own last write is still the live revision
-        observed = _project(entry.applied, payload(current))
+        observed = wire.align(entry.kind, _project(entry.applied, payload(current)), entry.applied)
         rules = ignore.get(entry.kind, ())
         for pointer in rules:
             present, value = diff.lookup(observed, pointer)

@@ -33,6 +33,7 @@ from reconciler.fields import (
     Priority,
     ProfileConstraintType,
     Reference,
+    SegmentIdentity,
     Strict,
     Text,
     limit,
@@ -57,8 +58,10 @@ EXPERIENCE = "_experience"
 
 
 class ReturnType(Strict):
-    # Sent lower-case as Adobe's create example does; Adobe reads it back upper-case.
-    type: Literal["integer", "number", "boolean", "string"]
+    # Adobe's create example sends it lower-case and its reads show it upper-case: either.
+    type: Literal[
+        "integer", "number", "boolean", "string", "INTEGER", "NUMBER", "BOOLEAN", "STRING"
+    ]
 
 
 class RankingFormula(Object):
@@ -92,6 +95,7 @@ class Calendar(Strict):
 class ItemConstraints(Strict):
     profileConstraintType: ProfileConstraintType
     eligibilityRule: Reference | None = None
+    segmentIdentities: list[SegmentIdentity] | None = None
 
 
 class ItemBody(Strict):
@@ -158,6 +162,7 @@ class ItemCollection(Object):
 
     kind: Literal["item-collection"]
     constraints: Annotated[list[CollectionConstraint], Field(min_length=1)]
+    tags: list[Text] | None = None  # unified tag ids; Adobe's reads show `tags: []`
 
 
 class StrategyOrder(Strict):
@@ -174,6 +179,7 @@ class StrategyRank(Strict):
 class StrategyConstraint(Strict):
     profileConstraintType: ProfileConstraintType
     eligibilityRule: Reference | None = None
+    segmentIdentities: list[SegmentIdentity] | None = None
 
 
 class StrategySelection(Strict):
@@ -318,6 +324,13 @@ def _strategy(body: Mapping[Any, Any]) -> Iterator[Issue]:
     if not isinstance(order, dict):
         return
     chosen, function = order.get("orderEvaluationType"), order.get("function")
+    if chosen == "ranking-strategy" and order.get("rankingStrategy") is None:
+        yield Issue(
+            ("rank", "order", "rankingStrategy"),
+            "rank.order.rankingStrategy: required when orderEvaluationType is ranking-strategy: "
+            "add the id of the AI ranking model",
+            Anchor.PARENT,
+        )
     location = ("rank", "order", "function")
     if chosen == "scoringFunction" and function is None:
         yield Issue(

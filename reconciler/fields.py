@@ -130,3 +130,12 @@ class FrequencyCap(Strict):
     placement: Reference | None = None
     repeat: Repeat | None = None
     duration: Count | None = None
+
+
+class Namespace(Strict):
+    code: Text
+
+
+class SegmentIdentity(Strict):
+    id_: Text = Field(alias="_id")
+    namespace: Namespace

@@ -106,13 +106,6 @@ class KindSpec:
         """Query parameters every call on this kind carries (offers need offer-type)."""
         return {"offer-type": self.offer_type} if self.offer_type else {}
 
-    @property
-    def list_filters(self) -> tuple[str, ...]:
-        """`property` filters a listing of this kind sends (the answer is classified anyway)."""
-        if self.flag is not None and self.flag.value:
-            return (f"{self.flag.field}==true",)
-        return ()
-
     def holds(self, body: Mapping[str, JsonValue]) -> bool:
         """Whether a listed object of this kind's collection is of this kind."""
         return self.flag is None or self.flag.holds(body)

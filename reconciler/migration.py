@@ -679,12 +679,12 @@ class Migration:
 
 
 def tenant_key(text: str) -> str:
-    """The tenant namespace key (`_acme`) from `acme` or `_acme`."""
-    key = text if text.startswith("_") else f"_{text}"
-    if not TENANT.fullmatch(key):
+    """The tenant namespace key (`_acme`), written as the org's attributes are: with its `_`."""
+    key = text
+    if not TENANT.fullmatch(key) or key == "_experience":
         raise MigrationError(
-            f"--tenant {text!r} is not a tenant namespace: give the org's tenant id, such as _acme "
-            "(letters, digits and _)"
+            f"--tenant {text!r} is not a tenant namespace: give the org's tenant key, such as "
+            "_acme (_ then letters, digits and _; not _experience, which Adobe's fields use)"
         )
     return key
 

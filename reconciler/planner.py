@@ -16,7 +16,7 @@ import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from reconciler import diff, graph, kinds, threeway
+from reconciler import diff, graph, kinds, threeway, wire
 from reconciler.errors import ReconcilerError
 from reconciler.live import Live, attribution, name_of, payload
 from reconciler.model import (
@@ -291,6 +291,9 @@ def _update(
     adopted = reason is not None
     renamed = moved_from is not None
     last = None if (adopted and not renamed) or entry is None else entry.applied
+    # What differs from live only by a case the server folds is live's text (wire.align).
+    body = wire.align(item.kind, body, current)
+    last = wire.align(item.kind, last, current) if last is not None else None
     live_etag = etag_of(found.get("etag"))
     if (
         not adopted

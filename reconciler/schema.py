@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import types
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -41,6 +42,7 @@ from reconciler.fields import (
     Priority,
     ProfileConstraintType,
     Reference,
+    SegmentIdentity,
     Strict,
     Text,
     limit,
@@ -99,7 +101,7 @@ class DecisionRule(Object):
     kind: Literal["decision-rule"]
     condition: Condition
     definedOn: dict[str, DefinedOn] | None = None
-    exdRule: bool | None = None
+    exdRule: Literal[False] | None = None  # true makes it an eligibility-rule
     labels: list[str] | None = None
 
 
@@ -121,15 +123,6 @@ class Representation(Strict):
     channel: Channel
     placement: Reference
     components: Annotated[list[Component], Field(min_length=1)]
-
-
-class Namespace(Strict):
-    code: Text
-
-
-class SegmentIdentity(Strict):
-    id_: Text = Field(alias="_id")
-    namespace: Namespace
 
 
 class SelectionConstraint(Strict):
@@ -293,9 +286,15 @@ def _null(location: Location) -> Issue:
 
 def _scan(value: object, nulls: list[Location], here: Location, active: set[int]) -> Issue | None:
     """Collect the locations of nulls; or the one problem that stops all checks of a body:
-    an alias that makes a value contain itself, or nesting deeper than any kind has."""
+    an alias that makes a value contain itself, nesting deeper than any kind has, a number that
+    is not finite (JSON has none), or a mapping key that is not text where no model checks it
+    (custom attributes, a uiModel)."""
     if value is None:
         nulls.append(here)
+    elif isinstance(value, float) and not math.isfinite(value):
+        return Issue(
+            here, f"{dotted(here)}: {value} is not a number JSON can hold: give a finite one"
+        )
     elif isinstance(value, dict | list):
         if len(here) > MAX_DEPTH:
             return Issue(
@@ -308,9 +307,18 @@ def _scan(value: object, nulls: list[Location], here: Location, active: set[int]
                 here, f"{dotted(here)}: an alias that contains itself: write the value out"
             )
         active.add(id(value))
+        if isinstance(value, dict):
+            for key in value:
+                if not isinstance(key, str):
+                    step = key if isinstance(key, int) and not isinstance(key, bool) else str(key)
+                    return Issue(
+                        (*here, step),
+                        f"{dotted(here)}: the key {got(key)} must be text: put it in quotes",
+                        Anchor.KEY,
+                    )
         pairs = value.items() if isinstance(value, dict) else enumerate(value)
         for step, item in pairs:
-            if isinstance(item, dict | list) or item is None:
+            if isinstance(item, dict | list | float) or item is None:
                 step = step if isinstance(step, str | int) else str(step)
                 found = _scan(item, nulls, (*here, step), active)
                 if found is not None:

@@ -7,8 +7,9 @@ Two Decisioning fields differ on the wire:
   decoded value gives the same text back: a string written otherwise (by the UI, spaced or
   escaped differently) stays a string, so a `test` of it asserts the exact text the server holds;
 - a ranking formula's `returnType.type` is sent lower-case (`"integer"`, as Adobe's create example
-  sends it) and read back upper-case (`"INTEGER"`, as its lookup example shows): it is compared
-  lower-case.
+  sends it) and read back upper-case (`"INTEGER"`, as its lookup example shows): `align` gives a
+  document the case live has wherever the two agree but for case, so nothing is planned for it
+  and a `test` asserts the text the server holds.
 
 A JSON Patch cannot reach inside a string, so an update that changes anything under an encoded
 field's top-level field (`/constraints`) is sent as one `test` and one write of that whole field,
@@ -25,22 +26,22 @@ from reconciler import kinds
 from reconciler.kinds import ANY
 from reconciler.model import JsonObject, JsonValue, Kind
 
-_LOWER: Mapping[Kind, tuple[tuple[str, ...], ...]] = {
+_FOLDED: Mapping[Kind, tuple[tuple[str, ...], ...]] = {
     Kind.RANKING_FORMULA: (("returnType", "type"),)
 }
-"""Enum fields the API echoes in another case than it was sent: compared lower-case."""
+"""Enum fields the API echoes in another case than it was sent."""
 
 
 def encoding(value: JsonValue) -> str:
-    """The one text of a structured value: compact, in its own key order, as Adobe's example."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """The one text of a structured value: compact, keys sorted (Adobe's example is): the same
+    text whatever order a document went through (a saved plan sorts its keys)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def decode(kind: Kind, body: Mapping[str, JsonValue]) -> JsonObject:
     """A body read from the API, in the form the reconciler works with."""
     spec = kinds.spec(kind)
-    lower = _LOWER.get(kind, ())
-    if not spec.encoded and not lower:
+    if not spec.encoded:
         return dict(body)
     out: Any = _copy(body)
     for path in spec.encoded:
@@ -53,11 +54,32 @@ def decode(kind: Kind, body: Mapping[str, JsonValue]) -> JsonObject:
                     continue
                 if isinstance(parsed, dict | list) and encoding(parsed) == text:
                     holder[name] = parsed
-    for path in lower:
-        for holder, name in _places(out, path):
-            if isinstance(holder[name], str):
-                holder[name] = holder[name].lower()
     return dict(out)
+
+
+def align(
+    kind: Kind, document: Mapping[str, JsonValue], reference: Mapping[str, JsonValue] | None
+) -> JsonObject:
+    """The document with the reference's text at each case-folded field where the two differ
+    only by case (`"integer"` in git, `"INTEGER"` live): the same value, as the server holds it."""
+    folded = _FOLDED.get(kind, ())
+    if not folded or reference is None:
+        return dict(document)
+    out: Any = _copy(document)
+    for path in folded:
+        theirs = _at(reference, path)
+        for holder, name in _places(out, path):
+            mine = holder[name]
+            if isinstance(mine, str) and isinstance(theirs, str) and mine.lower() == theirs.lower():
+                holder[name] = theirs
+    return dict(out)
+
+
+def _at(body: Mapping[str, JsonValue], path: tuple[str, ...]) -> JsonValue:
+    node: JsonValue = dict(body)
+    for step in path:
+        node = node.get(step) if isinstance(node, dict) else None
+    return node
 
 
 def structure(kind: Kind, body: Mapping[str, JsonValue]) -> JsonObject:

@@ -617,12 +617,17 @@ def check_writes(run: Run, plan: dict[str, Any], since: int, journal: list[dict[
                 if (had, value_before) != (has, value_after) or (
                     had and not diff.json_equal(value_before, value_after)
                 ):
-                    # A PUT cannot carry `test`s: its guard is the read and If-Match alone.
-                    gap = (
-                        step.path in change.get("unguarded", [])
-                        or change["kind"] == "exd-placement"
-                    )
+                    # A PUT cannot carry `test`s: its guard is the read and If-Match alone,
+                    # for the top-level fields it sends (the ones its operations change).
+                    put = change["kind"] == "exd-placement" and _top(step.path) in {
+                        _top(op["path"]) for op in change.get("patch", []) if op["op"] != "test"
+                    }
+                    gap = step.path in change.get("unguarded", []) or put
                     _overwrote(run, line, object_id, "an update", step.path, documented=gap)
+
+
+def _top(pointer: str) -> str:
+    return pointer.split("/")[1] if pointer.count("/") else pointer
 
 
 def _overwrote(

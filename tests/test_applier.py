@@ -858,7 +858,7 @@ def test_if_match_mode_says_when_the_server_ignored_if_match_and_a_write_slipped
     assert (result.outcome, result.detail, sent) == (
         Outcome.CONFLICT,
         f"the server ignored If-Match: another write landed between the read (etag {planned}) "
-        f"and this write (etag {planned + 2}), which may have replaced what it set; check the "
-        "object (`preconditions: test` guards against this)",
+        f"and this write (etag {planned + 2}), and this write may have replaced some of what "
+        "it set; check the object (`preconditions: test` guards against this)",
         {"GET": 1, "PATCH": 1},
     )

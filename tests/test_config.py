@@ -82,3 +82,51 @@ def test_a_sandbox_key_that_cannot_name_a_state_file_is_a_located_error(
         f"reconciler.yaml:3:3: sandboxes: Value error, {key!r} cannot name a sandbox: it names "
         "state/<key>.json, so use letters, digits, '-' and '_' (such as prod or dev-eu)"
     )
+
+
+LOCAL = "default: local\nsandboxes:\n  local:\n    endpoint: embedded\n"
+
+
+def test_a_sandbox_names_its_decisioning_catalog(tmp_path: Path) -> None:
+    parsed = parse(
+        tmp_path,
+        LOCAL
+        + "    decisioning: {catalog: dps:offer-catalog:1, schema: https://x/s, tenant: _acme}\n",
+    )
+    assert parsed.sandboxes["local"].catalog == config.Catalog(
+        "dps:offer-catalog:1", "https://x/s", "_acme"
+    )
+    assert parse(tmp_path, LOCAL).sandboxes["local"].catalog is None
+
+
+@pytest.mark.parametrize(
+    ("decisioning", "expected"),
+    [
+        ("5", "reconciler.yaml:5:18: sandboxes.local.decisioning: expected a mapping of fields"),
+        (
+            "{catalog: c}",
+            "reconciler.yaml:5:18: sandboxes.local.decisioning.schema: required: add it",
+        ),
+        (
+            "{catalog: c, schema: s, tenant: acme}",
+            "reconciler.yaml:5:50: sandboxes.local.decisioning.tenant: String should match "
+            "pattern '^_[A-Za-z0-9][A-Za-z0-9_]*$'",
+        ),
+        (
+            "{catalog: c, schema: s, tenant: _experience}",
+            "reconciler.yaml:5:50: sandboxes.local.decisioning.tenant: Value error, _experience "
+            "holds Adobe's fields: give the org's tenant key, such as _acme",
+        ),
+        (
+            "{catalog: c, schema: s, tennant: _acme}",
+            "reconciler.yaml:5:51: sandboxes.local.decisioning.tennant: unknown field: remove it "
+            "or fix its spelling",
+        ),
+    ],
+)
+def test_a_wrong_decisioning_block_is_one_located_line(
+    tmp_path: Path, decisioning: str, expected: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse(tmp_path, LOCAL + f"    decisioning: {decisioning}\n")
+    assert str(raised.value) == expected

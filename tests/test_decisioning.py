@@ -16,7 +16,8 @@ from conftest import EMBEDDED_CATALOG, Sandbox, make_repo
 from emulator_support import session
 
 from reconciler import wire
-from reconciler.emulator.app import create_app
+from reconciler.emulator.app import EmulatorSettings, create_app
+from reconciler.emulator.faults import WriteFault
 from reconciler.model import JsonValue, Kind
 
 MARKETER = "marketer-ui@techacct.adobe.com"
@@ -359,3 +360,163 @@ def test_custom_attributes_outside_the_sandbox_s_tenant_namespace_are_refused(
             "correct decisioning.tenant in reconciler.yaml"
         ],
     )
+
+
+# --- found in review: each a regression test ----------------------------------------------
+
+
+def test_a_ranking_formula_update_is_guarded_by_the_text_the_server_holds(tmp_path: Path) -> None:
+    # The server reads returnType.type back upper-case; a `test` of git's lower-case text
+    # failed every update of every formula.
+    sandbox = _applied(tmp_path)
+    _set(sandbox, "formulas/loyalty-boost", "Doubles an offer's", "Twice an offer's")
+    (change,) = _plan(sandbox)["changes"]
+    assert [(op["op"], op["path"]) for op in change["patch"] if op["op"] != "test"] == [
+        ("replace", "/description")
+    ]
+    assert {"op": "test", "path": "/returnType/type", "value": "INTEGER"} in change["patch"]
+    done = sandbox.run("apply", "--auto-approve")
+    assert done.exit_code == 0, done.output
+    assert sandbox.run("plan", "--detailed-exitcode").exit_code == 0
+    assert sandbox.run("drift").exit_code == 0
+
+
+def test_a_saved_plan_updates_a_ui_model_written_in_any_key_order(tmp_path: Path) -> None:
+    # A saved plan sorts its keys; the uiModel text must not depend on key order.
+    sandbox = _applied(tmp_path)
+    key = "decisioning/collections/winter-apparel"
+    path = sandbox.root / "offers" / f"{key}.yaml"
+    text = path.read_text()
+    path.write_text(
+        text.replace(
+            "      operator: equals\n      value:\n        left: _reconciler.category\n"
+            "        right: apparel\n",
+            "      value:\n        right: knitwear\n        left: _reconciler.category\n"
+            "      operator: equals\n",
+        )
+    )
+    saved = sandbox.root / "plan.json"
+    assert sandbox.run("plan", "--out", str(saved)).exit_code == 0
+    done = sandbox.run("apply", str(saved))
+    assert done.exit_code == 0, done.output
+    assert sandbox.run("plan", "--detailed-exitcode").exit_code == 0
+
+
+LEGACY_ONLY = "default: local\nsandboxes:\n  local:\n    endpoint: embedded\n"
+
+
+def test_a_sandbox_without_a_catalog_still_imports_and_plans_its_other_kinds(
+    tmp_path: Path,
+) -> None:
+    sandbox = _applied(tmp_path)
+    (sandbox.root / "reconciler.yaml").write_text(LEGACY_ONLY)
+    shutil.rmtree(sandbox.root / "offers")
+    (sandbox.root / "offers").mkdir()
+    (sandbox.root / "state" / "local.json").unlink()
+    done = sandbox.run("import", "--all")
+    assert done.exit_code == 0, done.output
+    assert done.output.splitlines()[-1] == "26 objects imported."  # all but the 4 items
+    assert not (sandbox.root / "offers" / "items").exists()
+    collection = sandbox.root / "offers" / "item-collections" / "winter-travel.yaml"
+    assert f"itemCatalogId: {EMBEDDED_CATALOG}" in collection.read_text().splitlines()[-1]
+    assert sandbox.run("validate").exit_code == 0
+    # Collections that name their catalog need nothing from reconciler.yaml.
+    assert sandbox.run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_import_of_an_eligibility_rule_id_imports_an_eligibility_rule(tmp_path: Path) -> None:
+    sandbox = Sandbox(app=create_app(), root=make_repo(tmp_path / "repo", estate=False))
+    body = {
+        "name": "Made in the UI",
+        "exdRule": True,
+        "condition": {"type": "PQL", "format": "pql/text", "value": "true"},
+    }
+
+    async def create(client):  # type: ignore[no-untyped-def]
+        return await client.create(Kind.ELIGIBILITY_RULE, body, name="Made in the UI")
+
+    rule_id = sandbox.call(create).id
+    assert rule_id.startswith("dps:eligibility-rule:")  # the segment legacy rules have too
+    done = sandbox.run("import", "ui/rule", rule_id)
+    assert done.exit_code == 0, done.output
+    assert (sandbox.root / "offers" / "ui" / "rule.yaml").read_text().splitlines()[1:] == [
+        "kind: eligibility-rule",
+        "name: Made in the UI",
+        "exdRule: true",
+        "condition:",
+        "  type: PQL",
+        "  format: pql/text",
+        "  value: 'true'",
+    ]
+    assert sandbox.run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_decision_rule_cannot_claim_to_be_an_eligibility_rule(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", estate=False)
+    (repo / "offers" / "r.yaml").write_text(
+        "kind: decision-rule\nname: R\nexdRule: true\n"
+        "condition: {type: PQL, format: pql/text, value: 'true'}\n"
+    )
+    done = Sandbox(app=create_app(), root=repo).run("validate")
+    assert (done.exit_code, done.output.strip()) == (
+        1,
+        "offers/r.yaml:3:10: exdRule: expected one of: False (got true)\n"
+        "1 problem in offers/: fix the lines above and run validate again.",
+    )
+
+
+def _raced_hero(tmp_path: Path, *faults: WriteFault) -> tuple[Sandbox, dict[str, Any], str]:
+    """The hero placement's description changed in git, applied on a server that ignores
+    If-Match while the UI saves the placement right before the PUT is processed."""
+    settings = EmulatorSettings(ignore_if_match=True, race_write=1.0, seed=1)
+    sandbox = Sandbox(app=create_app(settings), root=make_repo(tmp_path / "repo"))
+    sandbox.app.state.settings = EmulatorSettings()  # type: ignore[attr-defined]
+    assert sandbox.run("apply", "--auto-approve").exit_code == 0
+    sandbox.app.state.settings = settings  # type: ignore[attr-defined]
+    key = "decisioning/placements/home-hero"
+    _set(sandbox, key, "status: active", "status: archived")
+    sandbox.app.state.runtime.faults.script(faults)  # type: ignore[attr-defined]
+    done = sandbox.run("apply", "--auto-approve", "--only", key, "--format", "json")
+    assert done.exit_code == 1, done.output
+    report = json.loads(done.output[done.output.index("{") :])
+    return sandbox, report, _state(sandbox)["objects"][key]["id"]
+
+
+def test_a_put_that_another_write_slipped_before_is_a_conflict_and_sends_only_its_fields(
+    tmp_path: Path,
+) -> None:
+    sandbox, report, object_id = _raced_hero(tmp_path)
+    (result,) = report["results"]
+    assert result["outcome"] == "conflict"
+    assert result["detail"].endswith(
+        "check the object (Adobe updates this kind by PUT, which only If-Match can guard)"
+    )
+    live = _read(sandbox, Kind.EXD_PLACEMENT, object_id)
+    # The PUT sent the one field it changes: the UI's description edit is still there.
+    assert (live["status"], live["description"]) == ("archived", "Edited in the UI (revision 2)")
+
+
+def test_a_put_whose_answer_was_lost_is_still_checked_for_a_write_that_slipped_in(
+    tmp_path: Path,
+) -> None:
+    _, report, _ = _raced_hero(tmp_path, WriteFault.DROP_AFTER)
+    assert [result["outcome"] for result in report["results"]] == ["conflict"]
+
+
+def test_a_ui_model_the_ui_stored_spaced_is_rewritten_compact_once(tmp_path: Path) -> None:
+    sandbox = _applied(tmp_path)
+    key = "decisioning/collections/winter-travel"
+    object_id = _state(sandbox)["objects"][key]["id"]
+    spaced = '{"operator": "equals", "value": {"left": "_reconciler.category", "right": "travel"}}'
+    _patch(
+        sandbox,
+        Kind.ITEM_COLLECTION,
+        object_id,
+        [{"op": "replace", "path": "/constraints/0/uiModel", "value": spaced}],
+    )
+    (change,) = _plan(sandbox)["changes"]
+    assert [(op["op"], op["path"], op["old"]) for op in change["patch"] if op["op"] != "test"] == [
+        ("replace", "/constraints/0/uiModel", spaced)
+    ]
+    assert sandbox.run("apply", "--auto-approve").exit_code == 0
+    assert sandbox.run("plan", "--detailed-exitcode").exit_code == 0

@@ -749,7 +749,7 @@ REFUSED: list[tuple[str, Callable[[Ids], dict[str, Any]], str]] = [
         "/selection-strategies",
         lambda ids: strategy(ids["rule"]),
         "invalid selection-strategy: /optionSelection/filter: "
-        "{rule!r} is not the id of a item-collection",
+        "{rule!r} is not the id of an item-collection",
     ),
     (
         "/exd-placements",
@@ -786,7 +786,7 @@ async def test_names_are_unique_per_kind_decision_items_by_item_name() -> None:
         for path, body, kind, holder in cases:
             response = await emu.call("POST", path, json=body, headers=SCHEMA)
             name = body.get("name", "Winter coat")
-            assert _detail(response) == (409, f"a {kind} named {name!r} already exists: {holder}")
+            assert _detail(response) == (409, f"the {kind} named {name!r} already exists: {holder}")
         # A list filter on the name path uses the name index (itemName for items).
         listed = await emu.call(
             "GET",
@@ -1143,7 +1143,7 @@ async def test_a_journaled_sandbox_keeps_decisioning_objects_and_their_name_inde
         again = await emu.call("POST", "/offer-items", json=item())
         assert _detail(again) == (
             409,
-            f"a decision-item named 'Winter coat' already exists: {ids['item']}",
+            f"the decision-item named 'Winter coat' already exists: {ids['item']}",
         )
         rules = await emu.get("/offer-rules?property=exdRule==true")
         assert [entry["id"] for entry in rules["results"]] == [ids["rule"]]

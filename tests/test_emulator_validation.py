@@ -616,7 +616,7 @@ async def test_tag_names_are_unique_409() -> None:
                 "type": "/problems/duplicate-name",
                 "title": "ConflictError",
                 "status": 409,
-                "detail": f"a tag named 'Summer' already exists: {summer}",
+                "detail": f"the tag named 'Summer' already exists: {summer}",
             },
         )
         winter = await emu.create("/tags", {"name": "Winter"})

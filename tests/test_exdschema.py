@@ -105,8 +105,8 @@ def test_references_of_decisioning_kinds_are_typed_and_checked(tmp_path: Path) -
     )
     assert problems(tmp_path / "wrong", {"items/coat.yaml": ITEM, "rules/winter.yaml": legacy}) == [
         "offers/items/coat.yaml:11:26: _experience.decisioning.decisionitem.itemConstraints"
-        ".eligibilityRule: rules/winter is a decision-rule, but this field takes a "
-        "eligibility-rule: reference a eligibility-rule"
+        ".eligibilityRule: rules/winter is a decision-rule, but this field takes an "
+        "eligibility-rule: reference an eligibility-rule"
     ]
 
 
@@ -148,12 +148,13 @@ def test_references_of_decisioning_kinds_are_typed_and_checked(tmp_path: Path) -
         ),
         (
             {
-                "f.yaml": "kind: ranking-formula\nname: F\nreturnType: {type: INTEGER}\nexpression: {type: PQL, format: pql/text, value: '"
+                "f.yaml": "kind: ranking-formula\nname: F\nreturnType: {type: Integer}\nexpression: {type: PQL, format: pql/text, value: '"
                 + "1+" * 4200
                 + "1'}\n"
             },
             [
-                'offers/f.yaml:3:20: returnType.type: expected one of: integer, number, boolean, string (got "INTEGER")',
+                "offers/f.yaml:3:20: returnType.type: expected one of: integer, number, boolean, "
+                'string, INTEGER, NUMBER, BOOLEAN, STRING (got "Integer")',
                 "offers/f.yaml:4:50: expression.value: a ranking formula holds at most 8192 bytes of "
                 "PQL (decisioning-guardrails.md), found 8401: shorten it",
             ],
@@ -180,3 +181,30 @@ def test_a_catalog_holds_at_most_100_custom_attributes(tmp_path: Path) -> None:
         "offers/i.yaml:9:1: _acme: at most 100 custom attributes per catalog "
         "(decisioning-guardrails.md), found 101: remove 1"
     ]
+
+
+@pytest.mark.parametrize(
+    ("attributes", "expected"),
+    [
+        (
+            "{1: a, b: 2}",
+            "offers/i.yaml:6:9: _acme: the key 1 must be text: put it in quotes",
+        ),
+        (
+            "{b: .nan}",
+            "offers/i.yaml:6:12: _acme.b: nan is not a number JSON can hold: give a finite one",
+        ),
+        (
+            "{b: 1e400}",
+            "offers/i.yaml:6:12: _acme.b: inf is not a number JSON can hold: give a finite one",
+        ),
+    ],
+)
+def test_free_form_values_still_hold_only_what_json_can(
+    attributes: str, expected: str, tmp_path: Path
+) -> None:
+    item = (
+        "kind: decision-item\n_experience:\n  decisioning:\n    offeritem: {lifecycleStatus: draft}\n"
+        "    decisionitem: {itemName: I, itemPriority: 1}\n"
+    )
+    assert problems(tmp_path, {"i.yaml": item + f"_acme: {attributes}\n"}) == [expected]

@@ -499,8 +499,21 @@ def test_a_key_pulls_in_what_it_needs_and_says_so(tmp_path: Path) -> None:
         ),
         (
             ["--tenant", "acme corp"],
-            "Error: --tenant 'acme corp' is not a tenant namespace: give the org's tenant id, "
-            "such as _acme (letters, digits and _)\n",
+            "Error: --tenant 'acme corp' is not a tenant namespace: give the org's tenant key, "
+            "such as _acme (_ then letters, digits and _; not _experience, which Adobe's fields "
+            "use)\n",
+        ),
+        (
+            ["--tenant", "acme"],
+            "Error: --tenant 'acme' is not a tenant namespace: give the org's tenant key, "
+            "such as _acme (_ then letters, digits and _; not _experience, which Adobe's fields "
+            "use)\n",
+        ),
+        (
+            ["--tenant", "_experience"],
+            "Error: --tenant '_experience' is not a tenant namespace: give the org's tenant key, "
+            "such as _acme (_ then letters, digits and _; not _experience, which Adobe's fields "
+            "use)\n",
         ),
         (
             ["--to", "offers"],
@@ -570,7 +583,7 @@ def test_a_legacy_file_at_a_generated_key_is_never_overwritten(tmp_path: Path) -
 
 def test_the_tenant_comes_from_the_option_then_the_config(tmp_path: Path) -> None:
     root = make_repo(tmp_path / "repo")
-    done = run(root, "migrate", "--to", "decisioning", "--tenant", "acme", "summer/sale-60")
+    done = run(root, "migrate", "--to", "decisioning", "--tenant", "_acme", "summer/sale-60")
     assert done.exit_code == 0, done.output
     text = (root / "offers" / OUT / "items" / "summer-sale-60.yaml").read_text()
     assert "\n_acme:\n  migratedofferattributes:\n" in text

@@ -38,13 +38,18 @@ def test_a_ui_model_text_spaced_otherwise_stays_text_so_a_test_asserts_it_exactl
     )
 
 
-def test_a_ranking_formula_s_return_type_is_compared_lower_case() -> None:
-    read = {"name": "F", "returnType": {"type": "INTEGER"}}
-    assert wire.decode(Kind.RANKING_FORMULA, read) == {
-        "name": "F",
-        "returnType": {"type": "integer"},
+def test_a_ranking_formula_s_return_type_takes_live_s_case_only_where_it_is_the_same_value() -> (
+    None
+):
+    live = {"name": "F", "returnType": {"type": "INTEGER"}}
+    assert wire.decode(Kind.RANKING_FORMULA, live) == live  # read as the server holds it
+    assert wire.align(Kind.RANKING_FORMULA, {"returnType": {"type": "integer"}}, live) == {
+        "returnType": {"type": "INTEGER"}
     }
-    assert wire.decode(Kind.TAG, {"name": "T"}) == {"name": "T"}
+    assert wire.align(Kind.RANKING_FORMULA, {"returnType": {"type": "number"}}, live) == {
+        "returnType": {"type": "number"}
+    }
+    assert wire.align(Kind.TAG, {"name": "t"}, {"name": "T"}) == {"name": "t"}
 
 
 def test_operations_inside_an_encoded_field_become_one_test_and_one_write_of_the_field() -> None:
@@ -140,4 +145,3 @@ def test_rules_of_both_models_share_a_collection_and_are_told_apart_by_exd_rule(
         False,
         True,
     )
-    assert (legacy.list_filters, exd.list_filters) == ((), ("exdRule==true",))

@@ -206,7 +206,8 @@ def _check_references(kind: Kind, body: Mapping[str, JsonValue], context: Contex
         named = kinds.kinds_of_id(value) if isinstance(value, str) else ()
         if not set(named) & reference.targets:
             raise invalid(
-                f"invalid {kind.value}: {reference.pointer}: {value!r} is not the id of a {names}"
+                f"invalid {kind.value}: {reference.pointer}: {value!r} is not the id of "
+                f"{'an' if names[:1] in 'aeiou' else 'a'} {names}"
             )
         target = context.store.get(context.partition, str(value))
         if target is None or target.kind not in reference.targets:
@@ -224,7 +225,7 @@ def _check_unique_name(
     for record in context.store.named(context.partition, kind, name):
         if old is None or record.id != old.id:
             raise conflict(
-                f"a {kind.value} named {name!r} already exists: {record.id}", "duplicate-name"
+                f"the {kind.value} named {name!r} already exists: {record.id}", "duplicate-name"
             )
 
 
