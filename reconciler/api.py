@@ -377,20 +377,8 @@ class Client:
         if_match: Etag | None,
     ) -> Receipt:
         """PATCH with RFC 6902 operations, guarded by If-Match. Never resent when the outcome is unknown."""
-        spec = kinds.spec(kind)
-        operation = f"update {kind.value} {object_id}"
-        headers = {"If-Match": f'"{if_match}"'} if if_match is not None else {}
-        response = await self._send(
-            "PATCH",
-            self._object_url(kind, object_id),
-            operation,
-            params=list(spec.query.items()),
-            content=json.dumps(list(operations), ensure_ascii=False).encode("utf-8"),
-            headers=headers,
-            idempotent=False,
-            kind=kind,
-        )
-        return _receipt(response, operation, fallback_id=object_id)
+        sent: list[JsonValue] = [dict(op) for op in operations]
+        return await self._update("PATCH", kind, object_id, sent, if_match)
 
     async def put(
         self,
@@ -400,22 +388,25 @@ class Client:
         *,
         if_match: Etag | None,
     ) -> Receipt:
-        """PUT the whole body, with its id, as the exd placement update page documents.
+        """PUT a body, with its id, as the exd placement update page documents.
 
         The page's example sends only some fields, so the server may merge: the caller sends
         null for a top-level field it removes. Never resent when the outcome is unknown.
         """
-        spec = kinds.spec(kind)
+        sent: JsonValue = {"id": object_id, **wire.encode(kind, body)}
+        return await self._update("PUT", kind, object_id, sent, if_match)
+
+    async def _update(
+        self, method: str, kind: Kind, object_id: str, content: JsonValue, if_match: Etag | None
+    ) -> Receipt:
         operation = f"update {kind.value} {object_id}"
         headers = {"If-Match": f'"{if_match}"'} if if_match is not None else {}
         response = await self._send(
-            "PUT",
+            method,
             self._object_url(kind, object_id),
             operation,
-            params=list(spec.query.items()),
-            content=json.dumps(
-                {"id": object_id, **wire.encode(kind, body)}, ensure_ascii=False
-            ).encode("utf-8"),
+            params=list(kinds.spec(kind).query.items()),
+            content=json.dumps(content, ensure_ascii=False).encode("utf-8"),
             headers=headers,
             idempotent=False,
             kind=kind,

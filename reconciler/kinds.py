@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from reconciler.model import JsonValue, Kind
 
@@ -211,7 +212,7 @@ SPECS: Mapping[Kind, KindSpec] = {
             _NS + "eligibility-rule",
             2,
             flag=_EXD_RULE,
-            fixed={"exdRule": True},
+            fixed=MappingProxyType({"exdRule": True}),
             derived=(("segmentModel",),),
         ),
         KindSpec(

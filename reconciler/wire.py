@@ -39,22 +39,9 @@ def encoding(value: JsonValue) -> str:
 
 
 def decode(kind: Kind, body: Mapping[str, JsonValue]) -> JsonObject:
-    """A body read from the API, in the form the reconciler works with."""
-    spec = kinds.spec(kind)
-    if not spec.encoded:
-        return dict(body)
-    out: Any = _copy(body)
-    for path in spec.encoded:
-        for holder, name in _places(out, path):
-            text = holder[name]
-            if isinstance(text, str):
-                try:
-                    parsed = json.loads(text)
-                except ValueError:
-                    continue
-                if isinstance(parsed, dict | list) and encoding(parsed) == text:
-                    holder[name] = parsed
-    return dict(out)
+    """A body read from the API, in the form the reconciler works with: an encoded field's
+    text is structured only when it is the text `encoding` gives (else it stays text)."""
+    return _parsed(kind, body, exact=True)
 
 
 def align(
@@ -85,17 +72,25 @@ def _at(body: Mapping[str, JsonValue], path: tuple[str, ...]) -> JsonValue:
 def structure(kind: Kind, body: Mapping[str, JsonValue]) -> JsonObject:
     """A definition's body with every encoded field structured, however its text was spaced
     (a body pasted from Adobe's pages holds the text; validation has checked it is JSON)."""
+    return _parsed(kind, body, exact=False)
+
+
+def _parsed(kind: Kind, body: Mapping[str, JsonValue], *, exact: bool) -> JsonObject:
     encoded = kinds.spec(kind).encoded
     if not encoded:
         return dict(body)
     out: Any = _copy(body)
     for path in encoded:
         for holder, name in _places(out, path):
-            if isinstance(holder[name], str):
-                try:
-                    holder[name] = json.loads(holder[name])
-                except ValueError:
-                    continue
+            text = holder[name]
+            if not isinstance(text, str):
+                continue
+            try:
+                parsed = json.loads(text)
+            except ValueError:
+                continue
+            if isinstance(parsed, dict | list) and (not exact or encoding(parsed) == text):
+                holder[name] = parsed
     return dict(out)
 
 

@@ -42,3 +42,17 @@ def test_kinds_of_id_reads_the_middle_segment() -> None:
         Kind.ELIGIBILITY_RULE,
     )
     assert kinds.kinds_of_id("dps:ranking-function:1947f5372cc4ed74") == (Kind.RANKING_FORMULA,)
+
+
+def test_the_emulator_s_own_reading_of_the_wire_agrees_with_the_client_s_catalog() -> None:
+    """Both read Adobe's pages separately (the emulator is an independent oracle); here they
+    must agree, so a mistake in one is caught rather than mirrored in the other."""
+    from reconciler.emulator import quirks
+
+    assert {k for k in Kind if kinds.spec(k).update is kinds.Update.PUT} == quirks.PUT_KINDS
+    assert {k: kinds.spec(k).derived for k in Kind if kinds.spec(k).derived} == dict(quirks.DERIVED)
+    bodies = ({}, {"exdRule": False}, {"exdRule": True}, {"exdRule": "true"})
+    for kind in Kind:
+        assert [kinds.spec(kind).holds(body) for body in bodies] == [
+            quirks.holds(kind, body) for body in bodies
+        ]

@@ -27,9 +27,10 @@ import copy
 import uuid
 from collections.abc import Mapping, Sequence
 
+from reconciler.emulator import quirks
 from reconciler.emulator.problems import invalid
 from reconciler.emulator.records import Partition
-from reconciler.kinds import SERVER_MANAGED, SPECS
+from reconciler.kinds import SERVER_MANAGED
 from reconciler.model import JsonObject, JsonValue, Kind
 
 ITEM = ("_experience", "decisioning", "decisionitem")
@@ -38,9 +39,9 @@ CATALOG_ID = (*ITEM, "itemCatalogID")
 
 
 def managed(kind: Kind) -> tuple[tuple[str, ...], ...]:
-    """Server-owned paths inside the payload (`KindSpec.derived`): an item's itemID and
-    fCapConstraintsLastIndex, an eligibility rule's segmentModel."""
-    return SPECS[kind].derived
+    """Server-owned paths inside the payload: an item's itemID and fCapConstraintsLastIndex,
+    an eligibility rule's segmentModel."""
+    return quirks.DERIVED.get(kind, ())
 
 
 _ALL_METADATA: dict[str, JsonValue] = dict.fromkeys(

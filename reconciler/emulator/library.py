@@ -15,14 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from reconciler.emulator import derived, listing, patching, updates
+from reconciler.emulator import derived, listing, patching, quirks, updates
 from reconciler.emulator.gateway import Caller
 from reconciler.emulator.problems import Problem, bad_request, conflict, invalid, not_found
 from reconciler.emulator.records import Record, identity, new_id, timestamp
 from reconciler.emulator.settings import Catalog, EmulatorSettings
 from reconciler.emulator.store import Store
 from reconciler.emulator.validation import Context, check
-from reconciler.kinds import SERVER_MANAGED, SPECS
+from reconciler.kinds import SERVER_MANAGED
 from reconciler.model import JsonObject, JsonValue, Kind, etag_of
 
 
@@ -66,7 +66,7 @@ class OfferLibrary:
     ) -> Record:
         if not isinstance(body, dict):
             raise bad_request(f"the body of a {target.label} must be a JSON object")
-        kind = next(k for k in target.kinds if len(target.kinds) == 1 or SPECS[k].holds(body))
+        kind = next(k for k in target.kinds if len(target.kinds) == 1 or quirks.holds(k, body))
         # Server-managed fields in a create body are ignored, as the reference recommends.
         payload = derived.client_fields(kind, body)
         with self.store.writing():

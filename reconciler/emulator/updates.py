@@ -12,11 +12,10 @@ than the path's is refused 400. No write changes a rule's kind (`exdRule`, 422).
 
 from __future__ import annotations
 
-from reconciler.emulator import derived
+from reconciler.emulator import derived, quirks
 from reconciler.emulator.problems import Problem, bad_request, invalid
 from reconciler.emulator.records import Record
 from reconciler.emulator.settings import Catalog, EmulatorSettings
-from reconciler.kinds import SPECS, Update, sharing
 from reconciler.model import JsonObject, Kind
 
 REPLACEABLE = frozenset({Kind.ELIGIBILITY_RULE, Kind.RANKING_FORMULA})
@@ -25,7 +24,7 @@ REPLACEABLE = frozenset({Kind.ELIGIBILITY_RULE, Kind.RANKING_FORMULA})
 
 def methods(kind: Kind) -> tuple[str, ...]:
     """The methods an object of this kind answers at its own path."""
-    if SPECS[kind].update is Update.PUT:
+    if kind in quirks.PUT_KINDS:
         return ("GET", "PUT", "DELETE")
     if kind in REPLACEABLE:
         return ("GET", "PATCH", "PUT", "DELETE")
@@ -75,13 +74,12 @@ def merge(old: Record, body: JsonObject) -> JsonObject:
 
 def check_flag(kind: Kind, body: JsonObject) -> None:
     """A write keeps the flag that tells a rule's kind (`exdRule`): a kind is fixed."""
-    flag = SPECS[kind].flag
-    if flag is not None and not SPECS[kind].holds(body):
-        others = " or ".join(other.value for other in sharing(kind) if other is not kind)
-        article = "an" if others[:1] in "aeiou" else "a"
+    if not quirks.holds(kind, body):
+        other = quirks.rule_kind(body).value
+        article = "an" if other[:1] in "aeiou" else "a"
         raise invalid(
-            f"/{flag.field}: the kind of a rule is fixed: this {kind.value} cannot become "
-            f"{article} {others}; create a new rule instead"
+            f"/{quirks.RULE_FLAG}: the kind of a rule is fixed: this {kind.value} cannot become "
+            f"{article} {other}; create a new rule instead"
         )
 
 
