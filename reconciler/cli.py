@@ -21,6 +21,7 @@ import click
 from reconciler import (
     __version__,
     commands,
+    migrating,
     offerfiles,
     planfile,
     planner,
@@ -591,8 +592,9 @@ def migrate(
 ) -> int:
     """Write Decisioning definitions of the legacy objects (all, or KEYs and what they need)
     as new files under --out, with a report of every field; the legacy files stay as they are."""
-    done = commands.migrate(
-        ctx.workspace(), keys, out=out, tenant=tenant, force=force, dry_run=dry_run
+    ws = ctx.workspace()
+    done = migrating.migrate(
+        ws.root, ws.config, keys, out=out, tenant=tenant, force=force, dry_run=dry_run
     )
     render_report = {
         "json": migration_json,

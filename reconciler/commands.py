@@ -17,16 +17,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from reconciler import api, config, documents, graph, kinds, memory, planfile, planner, statefile
+from reconciler import (
+    api,
+    config,
+    documents,
+    graph,
+    kinds,
+    memory,
+    offerfiles,
+    planfile,
+    planner,
+    statefile,
+)
 from reconciler.applier import Applier
 from reconciler.config import Config, Sandbox
 from reconciler.drift import drift as drift_of
 from reconciler.emulator.embedded import embedded_app
 from reconciler.errors import ConfigError, PlanFileError, StateError, UsageError
 from reconciler.live import payload
-from reconciler.migration import DEFAULT_TENANT, FileStatus, Migration, tenant_key
-from reconciler.migration import migrate as migrate_objects
-from reconciler.migration_files import inspect_outputs, out_prefix, write_outputs
 from reconciler.model import (
     Credentials,
     Desired,
@@ -561,7 +569,7 @@ def _kinds_for_id(object_id: str) -> list[Kind]:
 
 
 def _free_key(kind: Kind, item: Mapping[str, Any], taken: set[Key]) -> Key:
-    base = documents.slug(str(name_of(kind, item) or item["id"]))
+    base = offerfiles.slug(str(name_of(kind, item) or item["id"]))
     candidate = Key(f"{FOLDERS[kind]}/{base}")
     counter = 2
     while candidate in taken:
@@ -601,55 +609,3 @@ def state_mv(ws: Workspace, sandbox_key: str | None, old: str, new: str) -> None
         if writer.entry(Key(new)) is not None:
             raise StateError(f"{new}: already in {ws.state_path(sandbox).name}: choose another key")
         writer.move(Key(old), Key(new))
-
-
-# --- migrate --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class MigrateResult:
-    """What `migrate` did: the migration, what it does to each file, the definitions under the
-    output folder it did not write, and how many files it wrote (0 on a dry run or a refusal)."""
-
-    migration: Migration
-    statuses: Mapping[Key, FileStatus]
-    stale: tuple[str, ...]
-    written: int
-
-    def count(self, status: FileStatus) -> int:
-        return sum(1 for each in self.statuses.values() if each is status)
-
-    @property
-    def refused(self) -> int:
-        return self.count(FileStatus.CONFLICT)
-
-    @property
-    def unchanged(self) -> int:
-        return self.count(FileStatus.UNCHANGED)
-
-
-def migrate(
-    ws: Workspace,
-    keys: Sequence[str],
-    *,
-    out: str,
-    tenant: str | None = None,
-    force: bool = False,
-    dry_run: bool = False,
-) -> MigrateResult:
-    """Write the Decisioning definitions of the legacy objects (all, or KEYs and what they
-    need) under `out`; the legacy files are never touched. Nothing is written on a dry run, nor
-    when a file to write differs from what migrate writes and force is off."""
-    prefix = out_prefix(ws.root, out)
-    catalog = ws.config.sandbox(None).catalog
-    namespace = tenant_key(
-        tenant or (catalog.tenant if catalog and catalog.tenant else DEFAULT_TENANT)
-    )
-    estate = documents.load(ws.root)
-    result = migrate_objects(estate, prefix=prefix, tenant=namespace, keys=[Key(k) for k in keys])
-    texts = {o.key: documents.render_yaml(o.key, o.kind, o.body) for o in result.outputs}
-    statuses, stale = inspect_outputs(ws.root, result, texts, estate, force=force)
-    done = MigrateResult(result, statuses, stale, 0)
-    if dry_run or done.refused:
-        return done
-    return MigrateResult(result, statuses, stale, write_outputs(ws.root, texts, statuses))

@@ -755,19 +755,19 @@ def read_mapping(
 # --- writing definitions (import) -----------------------------------------------------------
 
 
-def slug(text: str) -> str:
-    """A file-name-safe form of a name: `Summer Sale 60%` -> `summer-sale-60`."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60].strip("-") or "object"
-
-
-def render_yaml(key: Key, kind: Kind, body: Mapping[str, JsonValue]) -> str:
-    """A definition file's text: the schema comment, kind:, then the body in block style.
+def render_yaml(
+    key: Key, kind: Kind, body: Mapping[str, JsonValue], *, comment: str | None = None
+) -> str:
+    """A definition file's text: the schema comment (then `comment`, if any), kind:, then the
+    body in block style.
 
     `{ref: key}` references stay flow mappings and text with line breaks becomes a literal
     block; `load` reads the text back to exactly `body`.
     """
     depth = len(key.split("/"))
     header = f"# yaml-language-server: $schema={'../' * depth}{SCHEMA_FILE}\n"
+    if comment is not None:
+        header += f"# {comment}\n"
     document = CommentedMap({"kind": kind.value})
     for name, value in body.items():
         document[name] = _styled(value)

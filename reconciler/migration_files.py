@@ -1,6 +1,6 @@
-"""The files of `reconciler migrate`: the folder --out names, what writing each definition does
-to its file, and the writes themselves (each file replaced atomically, none before all are
-known to be writable)."""
+"""The files of `reconciler migrate`: the folder --out names, the comment that marks a file as
+migrated, what writing each definition does to its file, and the writes themselves (each file
+replaced atomically, none before all are known to be writable)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,33 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from reconciler import offerfiles
-from reconciler.migration import FOLDERS, FileStatus, Migration, MigrationError, is_legacy
+from reconciler.migration_model import FOLDERS, FileStatus, Migration, MigrationError, is_legacy
 from reconciler.model import Desired, Key
 
 DEFAULT_OUT = "offers/decisioning-migrated"
+_PROVENANCE = "Written by reconciler migrate --to decisioning, from the legacy "
+
+
+def provenance(legacy: Key) -> str:
+    """The comment migrate writes in each file (after the schema comment): it tells a file
+    migrate wrote from a hand-written one, and names the legacy object it came from."""
+    return f"{_PROVENANCE}{legacy}"
+
+
+def _migrated_from(root: Path, item: Desired) -> Key | None:
+    """The legacy key a file's provenance comment names, or None for a file migrate did not
+    write (the comment is among the comment lines at the top)."""
+    path = root / (item.source.path or f"offers/{item.key}.yaml")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    for line in lines:
+        if not line.startswith("#"):
+            break
+        if line.startswith(f"# {_PROVENANCE}"):
+            return Key(line.removeprefix(f"# {_PROVENANCE}").strip())
+    return None
 
 
 def out_prefix(root: Path, out: str) -> str:
@@ -49,8 +72,10 @@ def inspect_outputs(
     *,
     force: bool,
 ) -> tuple[dict[Key, FileStatus], tuple[str, ...]]:
-    """What writing each definition does to its file, and the definitions under the output
-    folder this run does not write (only when it migrates the whole estate)."""
+    """What writing each definition does to its file, and the files under the output folder
+    that migrate wrote earlier from legacy objects that are gone (only when it migrates the
+    whole estate, and while some legacy object is left: once the legacy files are pruned, the
+    migrated ones stand alone)."""
     defined = {item.key: item for item in estate}
     statuses: dict[Key, FileStatus] = {}
     for output in migration.outputs:
@@ -78,13 +103,17 @@ def inspect_outputs(
         else:
             statuses[output.key] = FileStatus.OVERWRITE if force else FileStatus.CONFLICT
     stale: tuple[str, ...] = ()
-    if migration.selected is None:
+    legacy = {item.key for item in migration.objects}
+    if migration.selected is None and legacy:
         written = {output.key for output in migration.outputs}
         inside = migration.prefix + "/"
         stale = tuple(
             item.source.path or f"offers/{item.key}.yaml"
             for item in estate
-            if item.key.startswith(inside) and item.kind in FOLDERS and item.key not in written
+            if item.key.startswith(inside)
+            and item.kind in FOLDERS
+            and item.key not in written
+            and _migrated_from(root, item) not in (None, *legacy)
         )
     return statuses, stale
 

@@ -8,17 +8,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
-from reconciler.migration import (
-    INFERRED,
-    Fate,
-    FileStatus,
-    Migrated,
-    Migration,
-    Output,
-    link_definitions,
-    markdown_cell,
-    source_link,
-)
+from reconciler.migration_model import Fate, FileStatus, Migrated, Migration, Output
+from reconciler.migration_row import INFERRED, link_definitions, markdown_cell, source_link
 from reconciler.model import JsonValue, Key
 
 FORMAT_VERSION = 1
@@ -83,8 +74,13 @@ def _summary(
         lines.append(f"Pulled in: {', '.join(pulled)}.")
     if stale:
         lines.append(
-            f"Not written by this run, still under offers/{migration.prefix}/: "
-            f"{', '.join(stale)} (delete them if their legacy object is gone)."
+            f"Migrated by an earlier run from legacy objects that are gone, still under "
+            f"offers/{migration.prefix}/: {', '.join(stale)} (delete them unless they are to stay)."
+        )
+    if migration.selected is None and not migration.objects:
+        lines.append(
+            "Nothing is left to migrate: no legacy definition remains, and the Decisioning "
+            "definitions stand alone."
         )
     return lines
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 from pathlib import Path
 
 from reconciler.model import Problem
@@ -109,6 +110,12 @@ def definition_files(folder: Path, problems: list[Problem]) -> list[Path]:
                     )
                 )
     return sorted(found)
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a text, for a key: `Summer Sale 60%` -> `summer-sale-60`,
+    `summer/sale-60` -> `summer-sale-60`."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60].strip("-") or "object"
 
 
 def key_problem(key: str) -> str | None:

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from conftest import ROOT, Sandbox, make_repo
 from pydantic import BaseModel
 
-from reconciler import documents, fields, migration, migration_report, schema
+from reconciler import documents, fields, migration, migration_report, offerfiles, schema
 from reconciler.cli import cli
 from reconciler.emulator.app import create_app
 from reconciler.migration import (
@@ -26,6 +26,7 @@ from reconciler.migration import (
     covers,
     row_for,
 )
+from reconciler.migration_row import NO_AUDIENCES
 from reconciler.model import Desired, Key, Kind, Ref, Source
 
 OUT = "decisioning-migrated"
@@ -115,6 +116,7 @@ EXPECTED_KEYS = {
 
 SALE_60 = f"""\
 # yaml-language-server: $schema=../../../reconciler/offers.schema.json
+# Written by reconciler migrate --to decisioning, from the legacy summer/sale-60
 kind: decision-item
 _experience:
   decisioning:
@@ -141,6 +143,7 @@ _reconciler:
 
 STRATEGY_2 = f"""\
 # yaml-language-server: $schema=../../../reconciler/offers.schema.json
+# Written by reconciler migrate --to decisioning, from the legacy decisions/home-page
 kind: selection-strategy
 name: Home page, newsletter and app, summer 2027 (criterion 2)
 description: Picks the summer offers for the home page banner, the newsletter and the app card
@@ -613,6 +616,7 @@ def test_another_out_folder_gives_keys_under_it(tmp_path: Path) -> None:
     assert done.exit_code == 0, done.output
     assert (root / "offers/next/exd/rules/rules-gold-members.yaml").read_text() == (
         "# yaml-language-server: $schema=../../../../reconciler/offers.schema.json\n"
+        "# Written by reconciler migrate --to decisioning, from the legacy rules/gold-members\n"
         "kind: eligibility-rule\n"
         "name: Gold loyalty members\n"
         "description: Profiles in the gold tier of the loyalty programme\n"
@@ -635,6 +639,59 @@ def test_files_left_from_an_earlier_run_are_listed(tmp_path: Path) -> None:
         f"offers/{OUT}/items/summer-california-vip.yaml",
         f"offers/{OUT}/rules/rules-californians.yaml",
     ]
+
+
+def test_names_stay_unique_beside_hand_written_definitions_under_out(tmp_path: Path) -> None:
+    # offers/decisioning holds hand-written definitions, one an eligibility rule "Winter shoppers"
+    root = make_repo(tmp_path / "repo")
+    (root / "offers" / "rules" / "winter.yaml").write_text(
+        RULE.replace("Gold members", "Winter shoppers")
+    )
+    done = run(root, "migrate", "--to", "decisioning", "--out", "offers/decisioning")
+    assert done.exit_code == 0, done.output
+    migrated = (root / "offers" / "decisioning" / "rules" / "rules-winter.yaml").read_text()
+    assert "\nname: Winter shoppers (Decisioning)\n" in migrated
+    assert (
+        "note: decisioning/rules/rules-winter is named 'Winter shoppers (Decisioning)': "
+        "'Winter shoppers' is the name of offers/decisioning/rules/winter-shoppers.yaml "
+        "(names are unique per kind)"
+    ) in done.stdout
+    checked = run(root, "validate")
+    assert checked.exit_code == 0, checked.output
+
+
+def test_only_migrated_files_of_gone_legacy_objects_are_stale_and_none_once_pruned(
+    tmp_path: Path,
+) -> None:
+    root = make_repo(tmp_path / "repo")
+    out = ("--out", "offers/decisioning")
+    assert run(root, "migrate", "--to", "decisioning", *out).exit_code == 0
+    # the hand-written files under --out are not migrate's: never listed
+    done = run(root, "migrate", "--to", "decisioning", *out, "--format", "json")
+    assert json.loads(done.stdout)["stale"] == []
+    (root / "offers" / "rules" / "californians.yaml").unlink()
+    (root / "offers" / "summer" / "california-vip.yaml").unlink()
+    done = run(root, "migrate", "--to", "decisioning", *out)
+    assert done.exit_code == 0, done.output
+    assert (
+        "Migrated by an earlier run from legacy objects that are gone, still under "
+        "offers/decisioning/: offers/decisioning/items/summer-california-vip.yaml, "
+        "offers/decisioning/rules/rules-californians.yaml (delete them unless they are to stay)."
+    ) in done.stdout
+    # pull request 2: the legacy files are pruned, the migrated ones stand alone
+    for item in documents.load(root):
+        if migration.is_legacy(item):
+            (root / item.source.path).unlink()
+    assert run(root, "validate").exit_code == 0
+    done = run(root, "migrate", "--to", "decisioning", *out)
+    assert done.exit_code == 0, done.output
+    assert "delete" not in done.stdout
+    assert done.stdout.endswith(
+        "Nothing is left to migrate: no legacy definition remains, and the Decisioning "
+        "definitions stand alone.\n"
+    )
+    done = run(root, "migrate", "--to", "decisioning", *out, "--format", "json")
+    assert json.loads(done.stdout)["stale"] == []
 
 
 # --- the transform on small estates -------------------------------------------------------------
@@ -772,9 +829,7 @@ def test_slug_collisions_get_a_counter(tmp_path: Path) -> None:
     )
     keys = [str(o.key) for o in migrate(root).outputs]
     assert keys == [f"{OUT}/rules/a-b-c", f"{OUT}/rules/a-b-c-2", f"{OUT}/placements/web"]
-    assert (
-        migration.slug("Summer/Sale 60%") == documents.slug("Summer/Sale 60%") == "summer-sale-60"
-    )
+    assert offerfiles.slug("Summer/Sale 60%") == "summer-sale-60"
 
 
 def test_what_cannot_be_migrated_faithfully_stops_the_migration(tmp_path: Path) -> None:
@@ -802,7 +857,7 @@ def test_what_cannot_be_migrated_faithfully_stops_the_migration(tmp_path: Path) 
         migrate(root)
     assert str(raised.value) == (
         "cannot migrate (4 problems, nothing written): offers/audience.yaml: selectionConstraint: "
-        f"profileConstraintType anySegments: {migration._NO_AUDIENCES}; offers/listed.yaml: "
+        f"profileConstraintType anySegments: {NO_AUDIENCES}; offers/listed.yaml: "
         "ids[0]: the literal id 'dps:personalized-offer:42' names an offer this repository does "
         "not define, so its name is unknown: define the offer here ({ref: <key>}) or import it "
         "first; offers/literal.yaml: selectionConstraint.eligibilityRule: the literal id "
