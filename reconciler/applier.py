@@ -211,7 +211,12 @@ class Applier:
         if named:
             return self._named_after_plan(change, named, body)
         self._record(
-            change.key, Entry(kind=change.kind, pending=Pending(change.name, self.clock()))
+            change.key,
+            Entry(
+                kind=change.kind,
+                pending=Pending(change.name, self.clock()),
+                protect=change.protect,
+            ),
         )
         receipt = await self.client.create(
             change.kind,
@@ -520,7 +525,12 @@ class Applier:
         self, change: Change, object_id: ObjectId, etag: Etag | None, body: JsonObject
     ) -> Entry:
         return Entry(
-            kind=change.kind, id=object_id, etag=etag, applied=body, applied_at=self.clock()
+            kind=change.kind,
+            id=object_id,
+            etag=etag,
+            applied=body,
+            applied_at=self.clock(),
+            protect=change.protect,
         )
 
     def _gone(self, change: Change) -> Result:

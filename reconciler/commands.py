@@ -282,6 +282,7 @@ def plan(
             ignore=ws.config.ignore,
             prune=ws.config.prune if prune is None else prune,
             selection=selection or planner.Selection(),
+            protect=ws.config.protect,
         )
 
     return asyncio.run(run())

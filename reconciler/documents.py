@@ -349,9 +349,11 @@ def _read(
             message = f"{issue.location[0]}: set by the server, never in git: remove it"
         problems.append(source.problem(issue.location, message, issue.anchor))
     # `{ref: key}` becomes a typed reference at the kind's reference fields, and only there.
-    fields = {name: value for name, value in parsed.items() if name != "kind"}
+    # `kind` and `protect` are reconciler's own: never sent to Adobe, never diffed.
+    fields = {name: value for name, value in parsed.items() if name not in ("kind", "protect")}
     body = graph.typed(kind, wire.structure(kind, {**kinds.spec(kind).fixed, **fields}))
-    return _Loaded(source, Desired(key, kind, body, Source(display)))
+    protect = parsed.get("protect") is True
+    return _Loaded(source, Desired(key, kind, body, Source(display), protect=protect))
 
 
 _SURROGATE = (

@@ -26,6 +26,7 @@ from reconciler.fields import (
     Condition,
     DateTime,
     DefinedOn,
+    Definition,
     FrequencyCap,
     Name,
     Object,
@@ -129,7 +130,7 @@ class ItemExperience(Strict):
     decisioning: ItemDecisioning
 
 
-class DecisionItem(Strict):
+class DecisionItem(Definition):
     """A decision item of the sandbox's catalog; custom attributes under `_<tenant>`."""
 
     model_config = ConfigDict(
@@ -248,7 +249,7 @@ def _pql_size(body: Mapping[Any, Any], field: str, most: int, noun: str) -> Iter
 
 
 def _item(body: Mapping[Any, Any]) -> Iterator[Issue]:
-    namespaces = [key for key in body if key not in ("kind", EXPERIENCE)]
+    namespaces = [key for key in body if key not in ("kind", "protect", EXPERIENCE)]
     for key in namespaces:
         if not isinstance(key, str) or not TENANT.fullmatch(key):
             yield Issue(

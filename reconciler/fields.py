@@ -91,7 +91,19 @@ Reference = Annotated[
 # --- shared by the kinds -------------------------------------------------------------------
 
 
-class Object(Strict):
+class Definition(Strict):
+    """What every kind's file may say besides the API's fields (and `kind`): never sent."""
+
+    protect: bool | None = Field(
+        default=None,
+        description=(
+            "reconciler's own, never sent to Adobe: true makes any plan that would delete or "
+            "re-create this object fail (see README: Protection)."
+        ),
+    )
+
+
+class Object(Definition):
     name: Name
     description: str | None = None
 

@@ -155,6 +155,7 @@ class Reason(enum.Enum):
     REMOVED_FROM_GIT = "removed from git"
     STATE_BEHIND = "live already matches git, state is behind"
     RENAMED = "file renamed: state moves it to the new key"
+    PROTECTION_CHANGED = "protect changed in git: state records it"
 
 
 class Op(enum.Enum):
@@ -201,6 +202,8 @@ class Desired:
     kind: Kind
     body: Mapping[str, JsonValue]
     source: Source = field(default_factory=lambda: Source(""))
+    protect: bool = False
+    """`protect: true` in its file: never sent, never diffed (see reconciler.protection)."""
 
     @property
     def name(self) -> str:
@@ -226,6 +229,8 @@ class Entry:
     applied: Mapping[str, JsonValue] | None = None
     applied_at: str | None = None
     pending: Pending | None = None
+    protect: bool = False
+    """Whether its file said `protect: true` when last applied: a removed file still protects."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +279,8 @@ class Change:
     depends_on: tuple[Key, ...] = ()
     moved_from: Key | None = None
     """An adoption of the object another key managed until its file was renamed."""
+    protect: bool = False
+    """Git's `protect: true`, which apply records in the object's state entry."""
 
     @property
     def writes(self) -> bool:
@@ -303,6 +310,8 @@ class Orphan:
     key: Key
     kind: Kind
     id: ObjectId | None
+    protected: bool = False
+    """Protected (by its last applied file or a glob): pruning would refuse to delete it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from reconciler import diff, graph, kinds, threeway, wire
+from reconciler import diff, graph, kinds, protection, threeway, wire
 from reconciler.errors import ReconcilerError
 from reconciler.live import Live, attribution, name_of, payload
 from reconciler.model import (
@@ -79,8 +79,13 @@ def plan(
     ignore: IgnoreRules,
     prune: bool,
     selection: Selection = Selection(),
+    protect: Sequence[str] = (),
 ) -> Plan:
-    """The changes that make the sandbox match git (only the selected ones; the rest counted)."""
+    """The changes that make the sandbox match git (only the selected ones; the rest counted).
+
+    `protect` holds the key globs of reconciler.yaml: a plan that would delete or re-create a
+    protected object is refused (PlanError); see reconciler.protection.
+    """
     live = Live(live_objects)
     entries: Mapping[Key, Entry] = state.objects if state is not None else {}
     wanted = {item.key: item for item in desired}
@@ -126,6 +131,7 @@ def plan(
                 desired=body,
                 source=item.source.path,
                 depends_on=tuple(sorted(graph.dependencies(item.kind, body))),
+                protect=item.protect,
             )
             continue
         rules = ignore.get(item.kind, ())
@@ -157,10 +163,20 @@ def plan(
         hidden += len(every) - len(deletes)
     else:
         orphans = [
-            Orphan(key=key, kind=entries[key].kind, id=entries[key].id)
+            Orphan(
+                key=key,
+                kind=entries[key].kind,
+                id=entries[key].id,
+                protected=protection.of_entry(key, entries[key], protect) is not None,
+            )
             for key in gone
             if selection.selects(key)
         ]
+    refused = protection.refusal(
+        protection.refusals([*ordered, *deletes], wanted, entries, protect)
+    )
+    if refused is not None:
+        raise PlanError(refused)
 
     return Plan(
         sandbox=target.sandbox,
@@ -302,6 +318,7 @@ def _update(
         and live_etag is not None
         and live_etag == entry.etag
         and diff.json_equal(threeway.recorded(body, last, rules), last)
+        and entry.protect == item.protect
     ):
         return None  # our own last write is still the live revision, and git did not move
     who = attribution(found)
@@ -323,6 +340,9 @@ def _update(
     ):
         action = Action.REFRESH
         reasons.append(Reason.STATE_BEHIND)
+    elif entry.protect != item.protect:
+        action = Action.REFRESH  # state records protection, so a removed file still has it
+        reasons.append(Reason.PROTECTION_CHANGED)
     else:
         return None  # only fields git does not own (or cedes) changed
     if any(op.reverts is not None for op in derived.ops):
@@ -349,6 +369,7 @@ def _update(
         source=item.source.path,
         depends_on=tuple(sorted(graph.dependencies(item.kind, derived.goal))),
         moved_from=moved_from,
+        protect=item.protect,
     )
 
 

@@ -226,8 +226,12 @@ def plan_text(plan: Plan, *, verbose: bool = False) -> list[Styled]:
             Styled("Orphans (in state, gone from git; --prune would delete them):", "yellow")
         )
         for orphan in plan.orphans:
+            protected = " (protected)" if orphan.protected else ""
             lines.append(
-                Styled(f"  {orphan.key} ({orphan.kind.value} {orphan.id or 'never created'})")
+                Styled(
+                    f"  {orphan.key} ({orphan.kind.value} {orphan.id or 'never created'})"
+                    f"{protected}"
+                )
             )
         lines.append(Styled(""))
     lines.append(Styled(summary(plan), None, True))
@@ -315,7 +319,11 @@ def plan_markdown(plan: Plan, *, limit: int = COMMENT_LIMIT) -> str:
         summary_line = "<details><summary>Ignored by reconciler.yaml (not enforced)</summary>"
         tail.append("\n".join([summary_line, "", *rows, "", "</details>"]))
     if plan.orphans:
-        rows = [f"- `{o.key}` ({o.kind.value} `{o.id or 'never created'}`)" for o in plan.orphans]
+        rows = [
+            f"- `{o.key}` ({o.kind.value} `{o.id or 'never created'}`)"
+            + (" (protected)" if o.protected else "")
+            for o in plan.orphans
+        ]
         heading = "**Orphans** (in state, gone from git; pruning is off, so they stay):"
         tail.append("\n".join([heading, "", *rows]))
     everything = (

@@ -373,6 +373,8 @@ def _entry_json(entry: Entry) -> dict[str, JsonValue]:
         out["applied_at"] = entry.applied_at
     if entry.pending is not None:
         out["pending_create"] = {"name": entry.pending.name, "since": entry.pending.since}
+    if entry.protect:
+        out["protect"] = True  # written only when true: files without it stay as they were
     return out
 
 
@@ -380,7 +382,9 @@ class _Malformed(ValueError):
     """A value of the wrong shape; the message names it by its path in the document."""
 
 
-_ENTRY_FIELDS = frozenset({"kind", "id", "etag", "applied", "applied_at", "pending_create"})
+_ENTRY_FIELDS = frozenset(
+    {"kind", "id", "etag", "applied", "applied_at", "pending_create", "protect"}
+)
 _STATE_FIELDS = frozenset(
     {"format_version", "lineage", "serial", "sandbox", "org", "endpoint", "objects", "last_plan"}
 )
@@ -461,6 +465,7 @@ def _entry(value: Any, key: str) -> Entry:
         applied=_optional(value, "applied", dict, "an object", f"{where}."),
         applied_at=_optional(value, "applied_at", str, "a string", f"{where}."),
         pending=pending,
+        protect=_optional(value, "protect", bool, "a boolean", f"{where}.") is True,
     )
 
 

@@ -817,7 +817,7 @@ def test_a_reference_is_a_literal_id_or_a_ref_mapping(
             Kind.TAG,
             {"kind": "tag", "name": "a", "id": "tag1234"},
             ("id",),
-            "fields here: description, kind, name",
+            "fields here: description, kind, name, protect",
         ),
     ],
 )
