@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
+from reconciler import protection
 from reconciler.errors import ConfigError
 from reconciler.model import Credentials, JsonValue, Kind, Preconditions
 
@@ -63,6 +64,10 @@ class Config:
     prune: bool
     sandboxes: Mapping[str, Sandbox]
     ignore: Mapping[Kind, tuple[str, ...]] = field(default_factory=dict)
+    protect: tuple[str, ...] = ()
+    """Key globs of objects no plan may delete or re-create (see reconciler.protection)."""
+    promotion: tuple[str, ...] = ()
+    """Sandbox keys in the order the apply workflow promotes to them, each after the one before."""
 
     def sandbox(self, key: str | None) -> Sandbox:
         chosen = key or self.default
@@ -117,6 +122,8 @@ class _ConfigModel(BaseModel):
     prune: bool = False
     sandboxes: dict[str, _SandboxModel] = Field(min_length=1)
     ignore: dict[str, list[str]] = Field(default_factory=dict)
+    protect: list[str] = Field(default_factory=list)
+    promotion: list[str] = Field(default_factory=list)
 
     @field_validator("sandboxes")
     @classmethod
@@ -184,6 +191,7 @@ def parse(data: Mapping[str, JsonValue], locate: Locator, env: Mapping[str, str]
             f"{FILE_NAME}:{line}:{column}: default: {model.default!r} is not one of the sandboxes "
             f"({', '.join(sorted(model.sandboxes))})"
         )
+    _check_promotion(model.promotion, sorted(model.sandboxes), locate)
     sandboxes: dict[str, Sandbox] = {}
     for key, sandbox in model.sandboxes.items():
         org = (
@@ -222,7 +230,35 @@ def parse(data: Mapping[str, JsonValue], locate: Locator, env: Mapping[str, str]
             ),
         )
     ignore = {Kind(kind): tuple(pointers) for kind, pointers in sorted(model.ignore.items())}
-    return Config(default=model.default, prune=model.prune, sandboxes=sandboxes, ignore=ignore)
+    for index, glob in enumerate(model.protect):
+        problem = protection.glob_problem(glob)
+        if problem is not None:
+            line, column = locate(("protect", index))
+            raise ConfigError(f"{FILE_NAME}:{line}:{column}: protect.{index}: {problem}")
+    return Config(
+        default=model.default,
+        prune=model.prune,
+        sandboxes=sandboxes,
+        ignore=ignore,
+        protect=tuple(model.protect),
+        promotion=tuple(model.promotion),
+    )
+
+
+def _check_promotion(promotion: list[str], known: list[str], locate: Locator) -> None:
+    """Every entry of `promotion:` names a sandbox, and none twice."""
+    for index, key in enumerate(promotion):
+        line, column = locate(("promotion", index))
+        if key not in known:
+            raise ConfigError(
+                f"{FILE_NAME}:{line}:{column}: promotion: {key!r} is not one of the sandboxes "
+                f"({', '.join(known)}): fix its spelling or add it under sandboxes:"
+            )
+        if key in promotion[:index]:
+            raise ConfigError(
+                f"{FILE_NAME}:{line}:{column}: promotion: {key!r} is listed twice: a sandbox has "
+                "one place in the promotion order, so remove one"
+            )
 
 
 def default_config() -> Config:
