@@ -1,7 +1,8 @@
 """Command line: parse, build dependencies, print, and map errors to exit codes (the only printer).
 
 Exit codes: 0 success; 1 any error (usage errors included); 2 only ever means "changes present"
-(plan --detailed-exitcode) or "drift found" (drift).
+(plan --detailed-exitcode) or "drift found" (drift; pull: edits made outside git were pulled, or
+would be on a dry run, or are reported).
 """
 
 from __future__ import annotations
@@ -26,14 +27,17 @@ from reconciler import (
     offerfiles,
     planfile,
     planner,
+    policies,
+    pull_report,
     render,
     schema,
     statefile,
 )
+from reconciler.config import DriftMode
 from reconciler.errors import InvalidDocuments, ReconcilerError, UsageError
 from reconciler.migration_files import DEFAULT_OUT
 from reconciler.migration_report import migration_json, migration_markdown, migration_text
-from reconciler.model import Key, Kind, Plan, Problem, Report, Result
+from reconciler.model import Desired, Key, Kind, Plan, Problem, Report, Result
 
 FORMATS_PLAN = ["text", "markdown", "json"]
 
@@ -182,7 +186,8 @@ def validate(ctx: Context, fmt: str, sandbox: str | None, reason: str) -> int:
     if fmt == "markdown":
         problems: tuple[Problem, ...]
         try:
-            count, problems = len(commands.validate(ctx.root)), ()
+            valid = commands.validate(ctx.root)
+            count, problems = len(valid), _policy_errors(ctx, valid)
         except InvalidDocuments as invalid:
             count, problems = 0, tuple(p for p in invalid.problems if isinstance(p, Problem))
         name = sandbox or ctx.workspace().config.default
@@ -201,14 +206,54 @@ def validate(ctx: Context, fmt: str, sandbox: str | None, reason: str) -> int:
         if fmt != "json":
             click.echo(f"{invalid}: fix the lines above and run validate again.", err=True)
         return 1
-    if fmt == "json":
-        click.echo(render.problems_json(()), nl=False)
-    else:
+    findings = commands.policy_findings(ctx.root, objects)
+    shown = {
+        "text": render.findings_text,
+        "json": render.findings_json,
+        "github": render.findings_github,
+    }[fmt]
+    click.echo(shown(findings), nl=False)
+    errors = sum(1 for f in findings if f.severity is policies.Severity.ERROR)
+    warnings = len(findings) - errors
+    noted = f", and {warnings} policy warning{'s' if warnings != 1 else ''}" if warnings else ""
+    if errors:
+        if fmt != "json":
+            click.echo(
+                f"{errors} policy error{'s' if errors != 1 else ''}{noted}: fix the lines above "
+                "and run validate again.",
+                err=True,
+            )
+        return 1
+    if fmt != "json":
         count = len(objects)
         click.echo(
-            f"Valid: {count} object{'s' if count != 1 else ''} in offers/.", err=fmt == "github"
+            f"Valid: {count} object{'s' if count != 1 else ''} in offers/"
+            + (f" ({noted.removeprefix(', and ')})." if warnings else "."),
+            err=fmt == "github",
         )
     return 0
+
+
+def _policy_errors(ctx: Context, objects: Sequence[Desired]) -> tuple[Problem, ...]:
+    """The problems of the policies of severity error (warnings do not fail a pull request)."""
+    findings = commands.policy_findings(ctx.root, objects)
+    return tuple(f.problem for f in findings if f.severity is policies.Severity.ERROR)
+
+
+@cli.command("policies")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_obj
+def policies_command(ctx: Context, fmt: str) -> None:
+    """List the team policies of reconciler.yaml: name, severity, kinds, keys, check."""
+    listed = commands.read_policies(ctx.root)
+    if fmt == "json":
+        click.echo(render.policies_json(listed), nl=False)
+    elif listed:
+        click.echo(render.policies_text(listed), nl=False)
+    else:
+        click.echo("No policies: add them under policies: in reconciler.yaml.", err=True)
 
 
 @cli.command("schema")
@@ -438,6 +483,47 @@ def drift(ctx: Context, sandbox: str | None, fmt: str, unmanaged: bool) -> int:
     return 2 if found.has_drift else 0
 
 
+# --- pull -----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("keys", nargs=-1, metavar="[KEY]...")
+@_sandbox_option
+@click.option(
+    "--dry-run", is_flag=True, help="Print the unified diff it would write; write nothing."
+)
+@click.option(
+    "--deletions",
+    is_flag=True,
+    help="Delete the files of objects deleted outside git (and forget them in state).",
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS_PLAN), default="text", show_default=True)
+@click.pass_obj
+def pull(
+    ctx: Context,
+    keys: tuple[str, ...],
+    sandbox: str | None,
+    dry_run: bool,
+    deletions: bool,
+    fmt: str,
+) -> int:
+    """Bring edits made outside git into git: write the live values of the fields git owns into
+    the files of the objects that drifted (all, or the KEYs: keys or globs) and record them in
+    state, so that plan and drift are clean. Exit 0: nothing to pull; 2: pulled (or, with
+    --dry-run, would pull) or reported drift."""
+    done = commands.pull(ctx.workspace(), sandbox, keys, dry_run=dry_run, deletions=deletions)
+    match fmt:
+        case "json":
+            click.echo(pull_report.pull_json(done), nl=False)
+        case "markdown":
+            click.echo(pull_report.pull_markdown(done), nl=False)
+        case _:
+            if dry_run:
+                click.echo(pull_report.unified_diff(done), nl=False)
+            _echo(pull_report.pull_text(done), ctx.color, err=dry_run)
+    return 2 if done.pull.has_drift else 0
+
+
 # --- import ---------------------------------------------------------------------------------
 
 
@@ -494,11 +580,25 @@ def import_command(
     help="Split them into the promotion: order of reconciler.yaml and the independent rest "
     '(json: {"promotion": [...], "independent": [...]}, the jobs of the apply workflow).',
 )
+@click.option(
+    "--drift",
+    "drift_mode",
+    type=click.Choice([mode.value for mode in DriftMode]),
+    default=None,
+    help="Only the sandboxes whose drift: is this (the jobs of the drift workflow).",
+)
 @click.pass_obj
-def sandboxes(ctx: Context, remote: bool, fmt: str, promotion: bool) -> None:
+def sandboxes(
+    ctx: Context, remote: bool, fmt: str, promotion: bool, drift_mode: str | None
+) -> None:
     """List the sandboxes of reconciler.yaml (json: a workflow matrix)."""
     config = ctx.workspace().config
-    names = [key for key, sb in sorted(config.sandboxes.items()) if not (remote and sb.is_embedded)]
+    names = [
+        key
+        for key, sb in sorted(config.sandboxes.items())
+        if not (remote and sb.is_embedded)
+        and (drift_mode is None or sb.drift is DriftMode(drift_mode))
+    ]
     if promotion:
         chain = [key for key in config.promotion if key in names]
         independent = [key for key in names if key not in chain]

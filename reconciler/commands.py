@@ -25,8 +25,12 @@ from reconciler import (
     kinds,
     memory,
     offerfiles,
+    overrides,
     planfile,
     planner,
+    policies,
+    pulling,
+    roundtrip,
     statefile,
 )
 from reconciler.applier import Applier
@@ -45,6 +49,7 @@ from reconciler.model import (
     Kind,
     ObjectId,
     Plan,
+    Problem,
     Report,
     Result,
     State,
@@ -112,8 +117,49 @@ def workspace(root: Path, deps: Dependencies) -> Workspace:
 
 
 def validate(root: Path) -> tuple[Desired, ...]:
-    """Load and check every definition under root/offers; raises InvalidDocuments."""
-    return documents.load(root)
+    """Load and check every definition under root/offers; raises InvalidDocuments. The sandboxes
+    of reconciler.yaml, when there is one, are the names `overrides:` may use."""
+    return documents.load(root, sandbox_names(root))
+
+
+def sandbox_names(root: Path) -> tuple[str, ...] | None:
+    """The sandbox keys reconciler.yaml lists, read offline (no org or credentials needed), or
+    None without a reconciler.yaml."""
+    path = root / config.FILE_NAME
+    if not path.is_file():
+        return None
+    data, _ = documents.read_mapping(path, display=config.FILE_NAME)
+    sandboxes = data.get("sandboxes")
+    return tuple(str(key) for key in sandboxes) if isinstance(sandboxes, dict) else None
+
+
+def read_policies(root: Path) -> tuple[policies.Policy, ...]:
+    """The `policies:` of root/reconciler.yaml (none without the file), read without the
+    environment: validate runs where no credentials or org id are set."""
+    path = root / config.FILE_NAME
+    if not path.is_file():
+        return ()
+    data, locate = documents.read_mapping(path, display=config.FILE_NAME)
+    return config.read_policies(data, locate)
+
+
+def policy_findings(root: Path, objects: Sequence[Desired]) -> tuple[policies.Finding, ...]:
+    """The team policies of reconciler.yaml on valid definitions, each located in its file
+    (none without reconciler.yaml); a wrong `policies:` raises ConfigError."""
+    violations = policies.evaluate(read_policies(root), objects)
+    by_file: dict[str, list[policies.Violation]] = {}
+    for violation in violations:
+        by_file.setdefault(violation.path, []).append(violation)
+    found: list[policies.Finding] = []
+    for path, group in by_file.items():
+        places = documents.positions(root, path, ((v.location, v.anchor) for v in group))
+        for violation, (line, column) in zip(group, places, strict=True):
+            problem = Problem(path, line, column, violation.message)
+            found.append(
+                policies.Finding(problem, violation.policy.severity, violation.policy.name)
+            )
+    found.sort(key=lambda f: (f.problem.path, f.problem.line, f.problem.column, f.problem.message))
+    return tuple(found)
 
 
 # --- client ---------------------------------------------------------------------------------
@@ -142,9 +188,11 @@ def _schema(sandbox: Sandbox) -> str | None:
 
 
 def localized(desired: Sequence[Desired], sandbox: Sandbox) -> tuple[Desired, ...]:
-    """Git's objects as this sandbox gets them: its item catalog id where a file leaves it out."""
+    """Git's objects as this sandbox gets them: its overrides merged in (reconciler.overrides),
+    its item catalog id where a file leaves it out."""
     out: list[Desired] = []
     for item in desired:
+        item = overrides.resolve(item, sandbox.key)
         spec = kinds.spec(item.kind)
         if spec.catalog:
             needs = spec.schema_header or kinds.with_catalog(item.kind, item.body, "") != item.body
@@ -267,7 +315,7 @@ def plan(
 ) -> Plan:
     """Desired (git) + state + live -> Plan. Never writes the state."""
     sandbox = ws.config.sandbox(sandbox_key)
-    desired = localized(documents.load(ws.root), sandbox)
+    desired = localized(documents.load(ws.root, ws.config.sandboxes), sandbox)
     state = _read_state(ws, sandbox)
 
     async def run() -> Plan:
@@ -405,6 +453,86 @@ def drift(ws: Workspace, sandbox_key: str | None, *, unmanaged: bool = False) ->
     return drift_of(state, live, sandbox=sandbox.key, ignore=ws.config.ignore, unmanaged=unmanaged)
 
 
+# --- pull -----------------------------------------------------------------------------------
+
+
+def pull(
+    ws: Workspace,
+    sandbox_key: str | None,
+    keys: Sequence[str] = (),
+    *,
+    dry_run: bool = False,
+    deletions: bool = False,
+) -> pulling.Pulled:
+    """Write the live values of the fields git owns into the files of the objects edited
+    outside git (see reconciler.pulling), then record their live revisions in state.
+
+    Files first, then state, under the state's lock: a crash in between leaves state behind
+    git (the next plan refreshes it), never ahead of it (which would plan the UI edits away).
+    With `deletions`, the file of an object deleted outside git is deleted and its entry
+    forgotten, unless another definition still refers to it."""
+    sandbox = ws.config.sandbox(sandbox_key)
+    files = documents.load(ws.root, ws.config.sandboxes)
+    state = _read_state(ws, sandbox) or statefile.new(sandbox.key, sandbox.org, sandbox.endpoint)
+    for glob in keys:
+        if not any(pulling.selects([glob], key) for key in state.objects):
+            raise UsageError(
+                f"{glob}: no object managed in sandbox {sandbox.key} has this key (see "
+                f"`reconciler state list --sandbox {sandbox.key}`)"
+            )
+
+    async def run() -> dict[Kind, list[JsonObject]]:
+        async with client_for(ws, sandbox) as client:
+            live = await refresh(client, sandbox.page_size)
+            await confirm_missing(client, state, live)
+            return live
+
+    found = pulling.pull(
+        files,
+        localized(files, sandbox),
+        state,
+        asyncio.run(run()) if state.objects else {},
+        ignore=ws.config.ignore,
+        catalog=_catalog_id(sandbox),
+        keys=keys,
+    )
+    changes: list[pulling.FileChange] = []
+    for item in found.edits:
+        before = (ws.root / item.path).read_bytes().decode("utf-8")
+        after = roundtrip.edited(before, item.edits, display=item.path)
+        changes.append(pulling.FileChange(item.path, before, after))
+    forgotten = [item for item in found.deleted if deletions and not item.referenced_by]
+    for gone in forgotten:
+        if gone.path is not None:
+            text = (ws.root / gone.path).read_bytes().decode("utf-8")
+            changes.append(pulling.FileChange(gone.path, text, None))
+    keys_forgotten = tuple(item.key for item in forgotten)
+    done = pulling.Pulled(found, tuple(changes), keys_forgotten, dry_run)
+    if dry_run or not (found.edits or forgotten):
+        return done
+    with ws.lock(sandbox) as writer:
+        if writer.serial != state.serial:
+            raise StateError(
+                f"{ws.state_path(sandbox).name} changed while pulling (an apply or import ran): "
+                "nothing was written; run pull again"
+            )
+        for change in changes:
+            if change.after is None:
+                roundtrip.remove(ws.root / change.path)
+            elif change.after != change.before:
+                roundtrip.replace(ws.root / change.path, change.after)
+        for item in found.edits:
+            entry = writer.entry(item.key)
+            assert entry is not None
+            recorded = dataclasses.replace(
+                entry, etag=item.etag, applied=item.applied, applied_at=ws.deps.clock()
+            )
+            writer.record(item.key, recorded)
+        for key in keys_forgotten:
+            writer.record(key, None)
+    return done
+
+
 # --- import ---------------------------------------------------------------------------------
 
 
@@ -454,7 +582,14 @@ def import_objects(
     """
     sandbox = ws.config.sandbox(sandbox_key)
     has_offers = (ws.root / "offers").is_dir()
-    defined = {item.key: item for item in documents.load(ws.root)} if has_offers else {}
+    defined = (
+        {
+            item.key: overrides.resolve(item, sandbox.key)
+            for item in documents.load(ws.root, ws.config.sandboxes)
+        }
+        if has_offers
+        else {}
+    )
 
     async def run() -> dict[Kind, list[JsonObject]]:
         async with client_for(ws, sandbox) as client:

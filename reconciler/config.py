@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -14,6 +15,7 @@ from pydantic_core import ErrorDetails
 from reconciler import protection
 from reconciler.errors import ConfigError
 from reconciler.model import Credentials, JsonValue, Kind, Preconditions
+from reconciler.policies import Policy, PolicyError, PolicyModel, build_policies
 
 FILE_NAME = "reconciler.yaml"
 EMBEDDED = "embedded"
@@ -38,6 +40,14 @@ class Catalog:
     tenant: str | None = None
 
 
+class DriftMode(enum.Enum):
+    """What the drift workflow makes of a sandbox's drift: an issue that reports it, or a pull
+    request that brings it into git (`reconciler pull`) for review."""
+
+    ISSUE = "issue"
+    PULL_REQUEST = "pull-request"
+
+
 @dataclass(frozen=True, slots=True)
 class Sandbox:
     """One target sandbox: where its API lives and which org and sandbox headers it takes."""
@@ -50,6 +60,7 @@ class Sandbox:
     page_size: int = 100
     preconditions: Preconditions = Preconditions.TEST
     catalog: Catalog | None = None
+    drift: DriftMode = DriftMode.ISSUE
 
     @property
     def is_embedded(self) -> bool:
@@ -68,6 +79,8 @@ class Config:
     """Key globs of objects no plan may delete or re-create (see reconciler.protection)."""
     promotion: tuple[str, ...] = ()
     """Sandbox keys in the order the apply workflow promotes to them, each after the one before."""
+    policies: tuple[Policy, ...] = ()
+    """The team policies `reconciler validate` checks (see reconciler.policies)."""
 
     def sandbox(self, key: str | None) -> Sandbox:
         chosen = key or self.default
@@ -106,6 +119,7 @@ class _SandboxModel(BaseModel):
     page_size: int = Field(default=100, ge=1, le=1000)
     preconditions: Literal["test", "if-match"] = "test"
     decisioning: _DecisioningModel | None = None
+    drift: Literal["issue", "pull-request"] = "issue"
 
     @field_validator("endpoint")
     @classmethod
@@ -124,6 +138,7 @@ class _ConfigModel(BaseModel):
     ignore: dict[str, list[str]] = Field(default_factory=dict)
     protect: list[str] = Field(default_factory=list)
     promotion: list[str] = Field(default_factory=list)
+    policies: list[PolicyModel] = Field(default_factory=list)
 
     @field_validator("sandboxes")
     @classmethod
@@ -228,8 +243,10 @@ def parse(data: Mapping[str, JsonValue], locate: Locator, env: Mapping[str, str]
                 if sandbox.decisioning is not None
                 else None
             ),
+            drift=DriftMode(sandbox.drift),
         )
     ignore = {Kind(kind): tuple(pointers) for kind, pointers in sorted(model.ignore.items())}
+    policies = _policies(model.policies, locate)
     for index, glob in enumerate(model.protect):
         problem = protection.glob_problem(glob)
         if problem is not None:
@@ -242,7 +259,37 @@ def parse(data: Mapping[str, JsonValue], locate: Locator, env: Mapping[str, str]
         ignore=ignore,
         protect=tuple(model.protect),
         promotion=tuple(model.promotion),
+        policies=policies,
     )
+
+
+class _PoliciesOnly(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    policies: list[PolicyModel] = Field(default_factory=list)
+
+
+def read_policies(data: Mapping[str, JsonValue], locate: Locator) -> tuple[Policy, ...]:
+    """Only the `policies:` of the parsed reconciler.yaml, each problem located: validate needs
+    no environment (a sandbox whose org comes from ADOBE_ORG_ID must not fail it)."""
+    try:
+        model = _PoliciesOnly.model_validate(data)
+    except ValidationError as invalid:
+        error = invalid.errors()[0]
+        loc = tuple(error["loc"])
+        line, column = locate(loc)
+        where = ".".join(str(part) for part in loc)
+        raise ConfigError(f"{FILE_NAME}:{line}:{column}: {where}: {_said(error)}") from None
+    return _policies(model.policies, locate)
+
+
+def _policies(models: list[PolicyModel], locate: Locator) -> tuple[Policy, ...]:
+    try:
+        return build_policies(models)
+    except PolicyError as bad:
+        line, column = locate(("policies", *bad.location))
+        where = ".".join(str(part) for part in ("policies", *bad.location))
+        raise ConfigError(f"{FILE_NAME}:{line}:{column}: {where}: {bad.message}") from None
 
 
 def _check_promotion(promotion: list[str], known: list[str], locate: Locator) -> None:

@@ -1,6 +1,7 @@
 """offers/**/*.yaml -> desired objects, with every problem located at file:line:column.
 
-The only module that imports ruamel.yaml. The hot path parses with ruamel's fastest loader
+With roundtrip.py (which edits definitions in place for `pull`), the only module that imports
+ruamel.yaml. The hot path parses with ruamel's fastest loader
 (`typ="safe"` on the C parser of ruamel.yaml.clib) under YAML 1.2, with timestamps kept as the
 text written. Only a file with a problem is composed again into ruamel's node tree, to map each
 problem's path in the body to the line and column of the key or value it concerns.
@@ -13,7 +14,7 @@ import io
 import itertools
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,10 +40,11 @@ from ruamel.yaml.scalarstring import (
 )
 from ruamel.yaml.tag import Tag
 
-from reconciler import graph, kinds, memory, offerfiles, schema, wire
+from reconciler import graph, guardrails, kinds, memory, offerfiles, overrides, schema, wire
 from reconciler.errors import ConfigError, InvalidDocuments
 from reconciler.model import (
     Desired,
+    JsonObject,
     JsonValue,
     Key,
     Kind,
@@ -52,7 +54,7 @@ from reconciler.model import (
     name_of,
     name_path,
 )
-from reconciler.rules import Anchor, Location, dotted
+from reconciler.rules import Anchor, Issue, Location, dotted
 
 SUFFIXES = offerfiles.SUFFIXES
 SCHEMA_FILE = "reconciler/offers.schema.json"
@@ -231,8 +233,11 @@ class _Loaded:
     desired: Desired
 
 
-def load(root: Path) -> tuple[Desired, ...]:
-    """Every object under root/offers, sorted by key; InvalidDocuments lists every problem."""
+def load(root: Path, sandboxes: Collection[str] | None = None) -> tuple[Desired, ...]:
+    """Every object under root/offers, sorted by key; InvalidDocuments lists every problem.
+
+    `sandboxes` names the sandboxes of reconciler.yaml: `overrides:` may name only those, and
+    every sandbox's body is checked (None: no reconciler.yaml, override names unchecked)."""
     folder = root / "offers"
     if not folder.is_dir():
         raise ConfigError(
@@ -258,7 +263,7 @@ def load(root: Path) -> tuple[Desired, ...]:
                 problems.append(Problem(display, 1, 1, offerfiles.unreadable(path, error)))
                 item = None
             else:
-                item = _read(data, display, key, yaml, problems)
+                item = _read(data, display, key, yaml, problems, sandboxes)
             if key in owners:
                 problems.append(
                     Problem(
@@ -273,7 +278,8 @@ def load(root: Path) -> tuple[Desired, ...]:
                 owners[key] = display
                 if item is not None:
                     loaded.append(item)
-        problems += _across_files(loaded, frozenset(owners))
+        problems += _across_sandboxes(loaded, frozenset(owners), sandboxes)
+        problems += _estate(loaded)
     if problems:
         problems.sort(key=lambda p: (p.path, p.line, p.column, p.message))
         raise InvalidDocuments(tuple(problems))
@@ -284,7 +290,12 @@ def load(root: Path) -> tuple[Desired, ...]:
 
 
 def _read(
-    data: bytes, display: str, key: Key, yaml: YAML, problems: list[Problem]
+    data: bytes,
+    display: str,
+    key: Key,
+    yaml: YAML,
+    problems: list[Problem],
+    sandboxes: Collection[str] | None = None,
 ) -> _Loaded | None:
     """One file's object, or None when it is not one (its problems are added either way)."""
     try:
@@ -338,8 +349,25 @@ def _read(
         return None
     # A file with problems still takes part in the checks across files: every problem of every
     # file shows in one run, and references to it are not reported as dangling.
-    for issue in schema.check(kind, parsed):
-        message = issue.message
+    # With `overrides:`, the body of each sandbox is checked (reconciler.overrides).
+    patches, issues = overrides.check(parsed, sandboxes, lambda body: _issues(kind, body))
+    for issue in issues:
+        problems.append(source.problem(issue.location, issue.message, issue.anchor))
+    # `{ref: key}` becomes a typed reference at the kind's reference fields, and only there.
+    # `kind`, `protect` and `overrides` are reconciler's own: never sent to Adobe, never diffed.
+    fields = {name: value for name, value in parsed.items() if name not in _OWN}
+    body = graph.typed(kind, wire.structure(kind, {**kinds.spec(kind).fixed, **fields}))
+    protect = parsed.get("protect") is True
+    desired = Desired(key, kind, body, Source(display), protect=protect, overrides=patches)
+    return _Loaded(source, desired)
+
+
+_OWN = ("kind", "protect", overrides.FIELD)
+
+
+def _issues(kind: Kind, body: Mapping[str, Any]) -> Iterator[Issue]:
+    """The schema's issues of one body, a field pasted from a GET response said as such."""
+    for issue in schema.check(kind, body):
         if (
             issue.anchor is Anchor.KEY
             and len(issue.location) == 1
@@ -347,13 +375,8 @@ def _read(
         ):
             # Pasted from a GET response: the server owns these, and state/ keeps id and etag.
             message = f"{issue.location[0]}: set by the server, never in git: remove it"
-        problems.append(source.problem(issue.location, message, issue.anchor))
-    # `{ref: key}` becomes a typed reference at the kind's reference fields, and only there.
-    # `kind` and `protect` are reconciler's own: never sent to Adobe, never diffed.
-    fields = {name: value for name, value in parsed.items() if name not in ("kind", "protect")}
-    body = graph.typed(kind, wire.structure(kind, {**kinds.spec(kind).fixed, **fields}))
-    protect = parsed.get("protect") is True
-    return _Loaded(source, Desired(key, kind, body, Source(display), protect=protect))
+            issue = Issue(issue.location, message, issue.anchor)
+        yield issue
 
 
 _SURROGATE = (
@@ -594,6 +617,72 @@ def _across_files(loaded: list[_Loaded], files: frozenset[Key]) -> list[Problem]
         problems += _reference_problems(item, by_key, files)
     problems += _cycle_problems(loaded, by_key)
     return problems
+
+
+def _estate(loaded: list[_Loaded]) -> list[Problem]:
+    """Adobe's sandbox-wide guardrails (reconciler.guardrails), each at the file where it breaks."""
+    by_key = {item.desired.key: item for item in loaded}
+    objects = ((item.desired.key, item.desired.kind, item.desired.body) for item in loaded)
+    return [
+        by_key[key].text.problem(issue.location, issue.message, issue.anchor)
+        for key, issue in guardrails.estate(objects)
+    ]
+
+
+def positions(
+    root: Path, display: str, places: Iterable[tuple[Location, Anchor]]
+) -> list[tuple[int, int]]:
+    """(line, column) of each place in the definition file `display` (offers/...) under root,
+    as its problems are located; 1:1 for each when the file cannot be read or parsed."""
+    places = list(places)
+    try:
+        text = (root / display).read_bytes().decode("utf-8").removeprefix("\ufeff")
+    except (OSError, UnicodeDecodeError):
+        return [(1, 1)] * len(places)
+    source = _Text(display, text)
+    return [source.position(location, anchor) for location, anchor in places]
+
+
+def _across_sandboxes(
+    loaded: list[_Loaded], files: frozenset[Key], sandboxes: Collection[str] | None
+) -> list[Problem]:
+    """_across_files for the bodies as written and for each sandbox an override names: each
+    problem once, naming its sandboxes unless every sandbox has it."""
+    base = _across_files(loaded, files)
+    named = sorted({name for item in loaded for name in item.desired.overrides})
+    if not named:
+        return base
+    runs = {
+        name: _across_files([_in_sandbox(item, name) for item in loaded], files) for name in named
+    }
+    return [
+        Problem(found.path, found.line, found.column, overrides.labeled(found.message, label))
+        for found, label in overrides.per_sandbox(base, runs, sandboxes)
+    ]
+
+
+def _in_sandbox(item: _Loaded, sandbox: str) -> _Loaded:
+    patch = item.desired.overrides.get(sandbox)
+    if patch is None:
+        return item
+    text = _InSandbox(item.text, item.desired.body, patch, sandbox)
+    return _Loaded(text, overrides.resolve(item.desired, sandbox))
+
+
+class _InSandbox(_Text):
+    """A file as one sandbox reads it: a problem with a value its override wrote is placed there."""
+
+    def __init__(
+        self, text: _Text, body: Mapping[str, JsonValue], patch: JsonObject, sandbox: str
+    ) -> None:
+        super().__init__(text.display, text.text)
+        self._text, self._body, self._patch, self._sandbox = text, body, patch, sandbox
+
+    def problem(self, location: Location, message: str, anchor: Anchor = Anchor.VALUE) -> Problem:
+        location, anchor = overrides.located(
+            self._body, self._patch, self._sandbox, location, anchor
+        )
+        return self._text.problem(location, message, anchor)
 
 
 def _name_clashes(loaded: list[_Loaded]) -> Iterator[Problem]:

@@ -277,6 +277,15 @@ def _item(body: Mapping[Any, Any]) -> Iterator[Issue]:
             f"({GUARDRAILS_PAGE}), found {count}: remove {count - MAX_CUSTOM_ATTRIBUTES}",
             Anchor.KEY,
         )
+    caps_at = (EXPERIENCE, "decisioning", "offeritem", "frequencyCappingConstraints")
+    caps = _at(body, caps_at)
+    if isinstance(caps, list) and len(caps) > MAX_ITEM_CAPS:
+        location = (*caps_at, MAX_ITEM_CAPS)
+        yield Issue(
+            location,
+            f"{dotted(caps_at)}: at most {MAX_ITEM_CAPS} capping rules per item "
+            f"({GUARDRAILS_PAGE}), found {len(caps)}: remove {len(caps) - MAX_ITEM_CAPS}",
+        )
     item = _at(body, (EXPERIENCE, "decisioning", "decisionitem"))
     if isinstance(item, dict):
         where = (EXPERIENCE, "decisioning", "decisionitem")

@@ -101,6 +101,14 @@ class Definition(Strict):
             "re-create this object fail (see README: Protection)."
         ),
     )
+    overrides: dict[str, dict[str, Any]] | None = Field(
+        default=None,
+        description=(
+            "reconciler's own, never sent to Adobe: per sandbox of reconciler.yaml, a JSON Merge "
+            "Patch (RFC 7386) of this body in that sandbox only: a mapping merges, null removes "
+            "a field, a list replaces the whole list (see README: Per-sandbox values)."
+        ),
+    )
 
 
 class Object(Definition):

@@ -204,6 +204,9 @@ class Desired:
     source: Source = field(default_factory=lambda: Source(""))
     protect: bool = False
     """`protect: true` in its file: never sent, never diffed (see reconciler.protection)."""
+    overrides: Mapping[str, JsonObject] = field(default_factory=dict)
+    """Its file's `overrides:`, a JSON Merge Patch of body per sandbox: never sent; plans use
+    the body overrides.resolve gives for their sandbox (see reconciler.overrides)."""
 
     @property
     def name(self) -> str:

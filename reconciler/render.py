@@ -25,6 +25,7 @@ from reconciler.model import (
     Report,
     Result,
 )
+from reconciler.policies import Finding, Policy, Severity
 
 
 def problems_text(problems: Sequence[Problem]) -> str:
@@ -687,3 +688,55 @@ def state_guard(paths: Sequence[str]) -> str:
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+# --- team policies --------------------------------------------------------------------------
+
+
+def findings_text(findings: Sequence[Finding]) -> str:
+    """Policy findings as problems are shown; a warning says so after the position."""
+    return "".join(
+        f"{f.problem.path}:{f.problem.line}:{f.problem.column}: "
+        f"{'warning: ' if f.severity is Severity.WARNING else ''}{f.problem.message}\n"
+        for f in findings
+    )
+
+
+def findings_github(findings: Sequence[Finding]) -> str:
+    """Policy findings as workflow annotations: ::error or ::warning, by the policy's severity."""
+    return "".join(
+        f"::{f.severity.value} file={_escape_property(f.problem.path)},line={f.problem.line},"
+        f"col={f.problem.column}::{_escape_command(f.problem.message)}\n"
+        for f in findings
+    )
+
+
+def findings_json(findings: Sequence[Finding]) -> str:
+    """The rows of problems_json, each with the policy's name and severity."""
+    rows = [
+        {
+            "path": f.problem.path,
+            "line": f.problem.line,
+            "column": f.problem.column,
+            "message": f.problem.message,
+            "severity": f.severity.value,
+            "policy": f.policy,
+        }
+        for f in findings
+    ]
+    return json.dumps(rows, indent=2, sort_keys=True) + "\n"
+
+
+def policies_text(policies: Sequence[Policy]) -> str:
+    """`reconciler policies`: one line per policy, tab-separated: name, severity, kinds, keys,
+    check."""
+    return "".join(
+        f"{p.name}\t{p.severity.value}\t"
+        f"{p.kinds_shown()}\t"
+        f"{','.join(p.keys)}\t{p.check.describe()}\n"
+        for p in policies
+    )
+
+
+def policies_json(policies: Sequence[Policy]) -> str:
+    return json.dumps([p.to_json() for p in policies], indent=2, sort_keys=True) + "\n"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -38,6 +39,9 @@ class Issue:
 
 # --- guardrails (reference §6.4) -------------------------------------------------------------
 
+GUARDRAILS_PAGE = "decision-management-guardrails.md"
+"""Adobe's page of Decision Management limits (reference §6.4): every message of one names it."""
+OFFER_PAGE = "creating-personalized-offers.md"
 MAX_TAGS = 20  # collection qualifiers per offer or collection
 MAX_CAPS = 10  # capping rules per offer
 MAX_ATTRIBUTES = 30  # characteristics per offer
@@ -46,6 +50,12 @@ MAX_PER_DECISION = 30  # placements per decision, collections per decision
 MAX_PQL_BYTES = 15 * 1024
 MAX_ITEM_COUNT = 30  # offers returned per decision scope
 MAX_DEPTH = 16  # no kind nests deeper than 6 levels; deeper YAML is a mistake
+MAX_OFFER_BYTES = 300 * 1024
+"""An offer with all its representations, as JSON. The guardrail table says 1 KB ("max size of
+offers including attributes", "max offer representation size"), the offer page 300 KB; reference
+§10 notes the contradiction. 1 KB would refuse the example estate's summer/sale-60 (1,172 bytes)
+and any offer with real HTML, so the offline check holds the limit both readings agree on and
+leaves the rest to Adobe."""
 
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})")
 
@@ -85,6 +95,8 @@ def rules(kind: Kind, body: Mapping[Any, Any]) -> Iterator[Issue]:
     yield from at_most(body, "frequencyCappingConstraints", MAX_CAPS, "frequency caps")
     yield from at_most(body, "characteristics", MAX_ATTRIBUTES, "characteristics")
     yield from at_most(body, "tags", MAX_TAGS, "tags")
+    if kind in (Kind.PERSONALIZED_OFFER, Kind.FALLBACK_OFFER):
+        yield from _offer_size(body)
     representations = _list(body, "representations")
     placements = [
         item.get("placement") if isinstance(item, dict) else None for item in representations
@@ -112,8 +124,8 @@ def rules(kind: Kind, body: Mapping[Any, Any]) -> Iterator[Issue]:
             size = len(value.encode("utf-8"))
             yield Issue(
                 ("condition", "value"),
-                f"condition.value: at most {MAX_PQL_BYTES} bytes of PQL are allowed, found {size}: "
-                "shorten the rule",
+                f"condition.value: at most {MAX_PQL_BYTES} bytes of PQL are allowed "
+                f"({GUARDRAILS_PAGE}), found {size}: shorten the rule",
             )
     if kind is Kind.DECISION:
         yield from _criteria(_list(body, "criteria"))
@@ -126,9 +138,28 @@ def at_most(body: Mapping[Any, Any], name: str, limit: int, noun: str) -> Iterat
         first = list(values)[limit] if isinstance(values, dict) else limit
         yield Issue(
             (name, first),
-            f"{name}: at most {limit} {noun} are allowed, found {len(values)}: "
-            f"remove {len(values) - limit}",
+            f"{name}: at most {limit} {noun} are allowed ({GUARDRAILS_PAGE}), found "
+            f"{len(values)}: remove {len(values) - limit}",
             Anchor.KEY if isinstance(values, dict) else Anchor.VALUE,
+        )
+
+
+def _offer_size(body: Mapping[Any, Any]) -> Iterator[Issue]:
+    """An offer with its representations, as the JSON sent, within MAX_OFFER_BYTES."""
+    fields = {name: value for name, value in body.items() if name not in ("kind", "protect")}
+    try:
+        text = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError):  # keys that are not text: the schema reports them
+        return
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_OFFER_BYTES:
+        where = "representations" if "representations" in body else "kind"
+        yield Issue(
+            (where,),
+            f"{where}: an offer with all its representations holds at most {MAX_OFFER_BYTES} "
+            f"bytes of JSON (300 KB, {OFFER_PAGE}; the 1 KB of {GUARDRAILS_PAGE} contradicts "
+            f"it and is left to Adobe), found {size}: move content out, behind a deliveryURL",
+            Anchor.KEY,
         )
 
 
@@ -242,8 +273,8 @@ def _criteria(criteria: list[Any]) -> Iterator[Issue]:
             location = list(found.values())[MAX_PER_DECISION]
             yield Issue(
                 location,
-                f"{dotted(location)}: a decision uses at most {MAX_PER_DECISION} {noun}, "
-                f"found {len(found)}: split the decision",
+                f"{dotted(location)}: a decision uses at most {MAX_PER_DECISION} {noun} "
+                f"({GUARDRAILS_PAGE}), found {len(found)}: split the decision",
             )
 
 

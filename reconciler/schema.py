@@ -49,6 +49,7 @@ from reconciler.fields import (
 )
 from reconciler.model import Kind
 from reconciler.rules import (
+    GUARDRAILS_PAGE,
     MAX_ATTRIBUTES,
     MAX_CAPS,
     MAX_DEPTH,
@@ -365,6 +366,12 @@ def _issue(kind: Kind, location: Location, error: ErrorDetails) -> Issue:
             what = f"expected a number >= {context['ge']}"
         case "less_than_equal":
             what = f"expected a number <= {context['le']}"
+            if location == ("itemCount",):  # the one guardrail the models hold as a bound
+                return Issue(
+                    location,
+                    f"{where}: {what} (got {got(given)}): a decision scope returns at most "
+                    f"{context['le']} offers ({GUARDRAILS_PAGE})",
+                )
         case "string_too_short":
             what = "must not be empty"
         case "string_pattern_mismatch":

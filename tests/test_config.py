@@ -130,3 +130,36 @@ def test_a_wrong_decisioning_block_is_one_located_line(
     with pytest.raises(ConfigError) as raised:
         parse(tmp_path, LOCAL + f"    decisioning: {decisioning}\n")
     assert str(raised.value) == expected
+
+
+DRIFT = """\
+default: stage
+sandboxes:
+  stage:
+    endpoint: embedded
+  prod:
+    endpoint: embedded
+    drift: {mode}
+"""
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("issue", {"stage": config.DriftMode.ISSUE, "prod": config.DriftMode.ISSUE}),
+        ("pull-request", {"stage": config.DriftMode.ISSUE, "prod": config.DriftMode.PULL_REQUEST}),
+    ],
+)
+def test_the_drift_workflow_s_choice_is_per_sandbox_and_defaults_to_an_issue(
+    tmp_path: Path, mode: str, expected: dict[str, config.DriftMode]
+) -> None:
+    parsed = parse(tmp_path, DRIFT.format(mode=mode))
+    assert {key: sandbox.drift for key, sandbox in parsed.sandboxes.items()} == expected
+
+
+def test_an_unknown_drift_choice_is_a_located_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse(tmp_path, DRIFT.format(mode="pr"))
+    assert str(raised.value) == (
+        "reconciler.yaml:7:12: sandboxes.prod.drift: Input should be 'issue' or 'pull-request'"
+    )

@@ -213,7 +213,7 @@ def test_a_yaml_pitfall_is_one_problem_at_its_position(
                 '3:1: duplicate key "name" (first on line 2): a key may appear once in a mapping: '
                 "keep one",
                 "4:1: status: unknown field: remove it or fix its spelling (fields here: description, "
-                "kind, name, protect)",
+                "kind, name, overrides, protect)",
             ],
         ),
         (
@@ -245,7 +245,7 @@ def test_a_yaml_pitfall_is_one_problem_at_its_position(
                 '3:1: duplicate key "name" (first on line 2): a key may appear once in a mapping: '
                 "keep one",
                 "6:1: rank: unknown field: remove it or fix its spelling (fields here: description, "
-                "filterType, ids, kind, labels, name, protect)",
+                "filterType, ids, kind, labels, name, overrides, protect)",
             ],
         ),
         (

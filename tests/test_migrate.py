@@ -998,7 +998,7 @@ def model_paths(model: type[BaseModel], prefix: str = "") -> Iterator[str]:
     (`{ref: key}` or a literal id) is a leaf."""
     for name, info in model.model_fields.items():
         key = info.alias or name
-        if not prefix and key in ("kind", "protect"):  # reconciler's own, never sent
+        if not prefix and key in ("kind", "protect", "overrides"):  # reconciler's own, never sent
             continue
         yield from _annotation_paths(info.annotation, f"{prefix}.{key}" if prefix else key)
 

@@ -263,7 +263,11 @@ def test_rank_priority_is_a_strict_whole_number(value: object, message: str) -> 
         (
             Kind.PLACEMENT,
             {**MINIMAL[Kind.PLACEMENT], "itemCount": 31},
-            Issue(("itemCount",), "itemCount: expected a number <= 30 (got 31)"),
+            Issue(
+                ("itemCount",),
+                "itemCount: expected a number <= 30 (got 31): a decision scope returns at most "
+                "30 offers (decision-management-guardrails.md)",
+            ),
         ),
         (
             Kind.PLACEMENT,
@@ -471,7 +475,8 @@ def cap(index: int) -> dict[str, Any]:
             (
                 Issue(
                     ("frequencyCappingConstraints", 10),
-                    "frequencyCappingConstraints: at most 10 frequency caps are allowed, found 12: "
+                    "frequencyCappingConstraints: at most 10 frequency caps are allowed "
+                    "(decision-management-guardrails.md), found 12: "
                     "remove 2",
                 ),
             ),
@@ -479,7 +484,13 @@ def cap(index: int) -> dict[str, Any]:
         (offer(tags=[f"tag{i}" for i in range(20)]), ()),
         (
             offer(tags=[f"tag{i}" for i in range(21)]),
-            (Issue(("tags", 20), "tags: at most 20 tags are allowed, found 21: remove 1"),),
+            (
+                Issue(
+                    ("tags", 20),
+                    "tags: at most 20 tags are allowed (decision-management-guardrails.md), "
+                    "found 21: remove 1",
+                ),
+            ),
         ),
         (
             offer(tags=["tag1", {"ref": "tags/a"}, "tag1", {"ref": "tags/a"}]),
@@ -494,7 +505,8 @@ def cap(index: int) -> dict[str, Any]:
             (
                 Issue(
                     ("characteristics", "k30"),
-                    "characteristics: at most 30 characteristics are allowed, found 31: remove 1",
+                    "characteristics: at most 30 characteristics are allowed "
+                    "(decision-management-guardrails.md), found 31: remove 1",
                     Anchor.KEY,
                 ),
             ),
@@ -518,7 +530,8 @@ def test_every_item_is_checked_even_past_a_guardrail() -> None:
         ),
         Issue(
             ("frequencyCappingConstraints", 10),
-            "frequencyCappingConstraints: at most 10 frequency caps are allowed, found 12: remove 2",
+            "frequencyCappingConstraints: at most 10 frequency caps are allowed "
+            "(decision-management-guardrails.md), found 12: remove 2",
         ),
     )
 
@@ -642,12 +655,14 @@ def test_a_decision_uses_at_most_30_placements_and_30_collections() -> None:
     assert schema.check(Kind.DECISION, decision(criteria=criteria)) == (
         Issue(
             ("criteria", 15, "placements", 0),
-            "criteria[15].placements[0]: a decision uses at most 30 placements, found 62: "
+            "criteria[15].placements[0]: a decision uses at most 30 placements "
+            "(decision-management-guardrails.md), found 62: "
             "split the decision",
         ),
         Issue(
             ("criteria", 30, "optionSelection", "filter"),
-            "criteria[30].optionSelection.filter: a decision uses at most 30 collections, "
+            "criteria[30].optionSelection.filter: a decision uses at most 30 collections "
+            "(decision-management-guardrails.md), "
             "found 31: split the decision",
         ),
     )
@@ -657,7 +672,11 @@ def test_a_collection_of_tags_holds_at_most_20_and_lists_each_once() -> None:
     body = {**MINIMAL[Kind.COLLECTION], "ids": [f"tag{i}" for i in range(21)] + ["tag0"]}
     assert schema.check(Kind.COLLECTION, body) == (
         Issue(("ids", 21), "ids[21]: the same as ids[0]: list it once"),
-        Issue(("ids", 20), "ids: at most 20 tags are allowed, found 22: remove 2"),
+        Issue(
+            ("ids", 20),
+            "ids: at most 20 tags are allowed (decision-management-guardrails.md), found 22: "
+            "remove 2",
+        ),
     )
     offers = {**body, "filterType": "offers", "ids": [f"o{i}" for i in range(25)]}
     assert schema.check(Kind.COLLECTION, offers) == ()
@@ -670,7 +689,8 @@ def test_a_rule_holds_at_most_15k_bytes_of_pql() -> None:
     ) == (
         Issue(
             ("condition", "value"),
-            "condition.value: at most 15360 bytes of PQL are allowed, found 16000: shorten the rule",
+            "condition.value: at most 15360 bytes of PQL are allowed "
+            "(decision-management-guardrails.md), found 16000: shorten the rule",
         ),
     )
 
@@ -817,7 +837,7 @@ def test_a_reference_is_a_literal_id_or_a_ref_mapping(
             Kind.TAG,
             {"kind": "tag", "name": "a", "id": "tag1234"},
             ("id",),
-            "fields here: description, kind, name, protect",
+            "fields here: description, kind, name, overrides, protect",
         ),
     ],
 )

@@ -141,7 +141,7 @@ def test_github_annotations_of_every_problem(tmp_path: Path) -> None:
             'offers/x.yaml:3:1: duplicate key "name" (first on line 2): a key may appear once in '
             "a mapping: keep one\n"
             "offers/x.yaml:4:1: status: unknown field: remove it or fix its spelling (fields here: "
-            "description, kind, name, protect)\n",
+            "description, kind, name, overrides, protect)\n",
         ),
         (
             {"x.YAML": "kind: tag\nname: a\n"},
@@ -225,6 +225,7 @@ def test_schema_of_one_kind() -> None:
             "kind",
             "labels",
             "name",
+            "overrides",
             "protect",
             "returnContent",
             "returnMetaData",

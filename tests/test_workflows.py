@@ -24,7 +24,8 @@ from reconciler.model import Action, Change, Key, Kind, Plan, Reason
 WORKFLOWS = Path(__file__).resolve().parent.parent / ".github" / "workflows"
 NAMES = ["apply-sandbox.yml", "apply.yml", "ci.yml", "drift.yml", "plan-comment.yml", "plan.yml"]
 ADOBE_SECRETS = {"ADOBE_CLIENT_ID", "ADOBE_CLIENT_SECRET", "ADOBE_SCOPES"}
-CALLS_ADOBE = re.compile(r"^\s*reconciler (plan|apply|drift)\b", re.MULTILINE)
+CALLS_ADOBE = re.compile(r"^\s*reconciler (plan|apply|drift|pull)\b", re.MULTILINE)
+DRIFT_PR_TOKEN = "${{ secrets.DRIFT_PR_TOKEN || github.token }}"
 APPLY_SANDBOX = "./.github/workflows/apply-sandbox.yml"
 
 # Every action the workflows use, pinned to the commit of a release of the major in use (read
@@ -112,6 +113,7 @@ def test_write_access_is_granted_only_to_the_jobs_that_write() -> None:
         ("apply-sandbox.yml", "apply"): {"contents": "write", "issues": "write"},
         **{("apply.yml", j): {"contents": "write", "issues": "write"} for j in apply_jobs},
         ("drift.yml", "drift"): {"contents": "read", "issues": "write"},
+        ("drift.yml", "pull-request"): {"contents": "write", "pull-requests": "write"},
         ("plan-comment.yml", "comment"): {"actions": "read", "pull-requests": "write"},
     }
 
@@ -141,9 +143,17 @@ def test_plan_comments_are_found_by_the_marker_the_renderer_writes() -> None:
     assert not re.match(pattern.group(1), render.marker("drift", "prod") + "\n")
 
 
-@pytest.mark.parametrize(("name", "kind"), [("apply-sandbox.yml", "apply"), ("drift.yml", "drift")])
-def test_issues_are_found_by_the_marker_the_renderer_writes(name: str, kind: str) -> None:
-    scripts = [s["with"]["script"] for _, s in _steps(_load(name)) if "script" in s.get("with", {})]
+@pytest.mark.parametrize(
+    ("name", "job", "kind"),
+    [
+        ("apply-sandbox.yml", "apply", "apply"),
+        ("drift.yml", "drift", "drift"),
+        ("drift.yml", "pull-request", "pull"),
+    ],
+)
+def test_issues_are_found_by_the_marker_the_renderer_writes(name: str, job: str, kind: str) -> None:
+    steps = _load(name)["jobs"][job]["steps"]
+    scripts = [s["with"]["script"] for s in steps if "script" in s.get("with", {})]
     assert len(scripts) == 2  # open-or-update, and close
     for script in scripts:
         assert f"const marker = `{render.marker(kind, '${sandbox}')}`;" in script
@@ -185,6 +195,12 @@ def test_adobe_secrets_reach_only_the_steps_that_call_adobe(name: str) -> None:
                 # A deploy key to push state/ past branch protection: git only, never Adobe.
                 assert step["with"]["ssh-key"] == "${{ secrets.STATE_DEPLOY_KEY }}"
                 allowed.add(f"{where}.with.ssh-key")
+            if (name, job_id) == ("drift.yml", "pull-request") and "with" in step:
+                # A token that pushes the drift branch and opens its pull request: GitHub only.
+                for key in ("token", "github-token"):
+                    if key in step["with"]:
+                        assert step["with"][key] == DRIFT_PR_TOKEN
+                        allowed.add(f"{where}.with.{key}")
         if job.get("uses") == APPLY_SANDBOX:
             # The repository's secrets, passed one by one to apply-sandbox.yml (never `inherit`).
             for key, value in job["secrets"].items():
@@ -214,6 +230,7 @@ def test_every_step_that_calls_adobe_gets_the_credentials() -> None:
     assert sorted((name, job_id) for name, job_id, _ in callers) == [
         ("apply-sandbox.yml", "apply"),
         ("drift.yml", "drift"),
+        ("drift.yml", "pull-request"),
         ("plan.yml", "sandbox"),
     ]
     for name, _, step in callers:
@@ -232,7 +249,7 @@ def test_no_script_prints_a_secret_or_expands_an_expression(name: str) -> None:
         # Values reach scripts through env: only reconciler reads the credentials, and an
         # expression expanded into a script (a branch name, a title) could inject commands.
         assert "${{" not in script, (job_id, script)
-        for variable in ADOBE_SECRETS | {"STATE_DEPLOY_KEY"}:
+        for variable in ADOBE_SECRETS | {"STATE_DEPLOY_KEY", "DRIFT_PR_TOKEN"}:
             assert f"${variable}" not in script
             assert f"${{{variable}" not in script
 
@@ -243,22 +260,39 @@ def test_drift_runs_on_a_schedule_and_on_demand() -> None:
     assert [entry["cron"] for entry in triggers["schedule"]] == ["17 6 * * *"]
 
 
-@pytest.mark.parametrize("name", ["drift.yml", "plan.yml"])
-def test_each_sandbox_is_a_job_from_the_reconciler_sandboxes_matrix(name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "matrices"),
+    [
+        # drift: the sandboxes of each `drift:` choice have their own job.
+        (
+            "drift.yml",
+            {
+                "drift": ("issue", "--remote --drift issue --format json"),
+                "pull-request": ("pull_request", "--remote --drift pull-request --format json"),
+            },
+        ),
+        ("plan.yml", {"sandbox": ("sandboxes", "--remote --format json")}),
+    ],
+)
+def test_each_sandbox_is_a_job_from_the_reconciler_sandboxes_matrix(
+    name: str, matrices: dict[str, tuple[str, str]]
+) -> None:
     jobs = _load(name)["jobs"]
     matrix_jobs = {j: job for j, job in jobs.items() if "matrix" in job.get("strategy", {})}
-    assert len(matrix_jobs) == 1
-    (job,) = matrix_jobs.values()
-    lister = job["needs"]
-    assert job["strategy"]["matrix"] == {
-        "sandbox": f"${{{{ fromJSON(needs.{lister}.outputs.sandboxes) }}}}"
-    }
-    assert f"needs.{lister}.outputs.sandboxes != '[]'" in job["if"]  # no sandbox: no job
-    output = jobs[lister]["outputs"]["sandboxes"]
-    step_id = re.fullmatch(r"\$\{\{ steps\.([\w-]+)\.outputs\.sandboxes \}\}", output)
-    assert step_id is not None
-    (step,) = [s for s in jobs[lister]["steps"] if s.get("id") == step_id.group(1)]
-    assert "reconciler sandboxes --remote --format json" in step["run"]
+    assert set(matrix_jobs) == set(matrices)
+    for job_id, (output_name, flags) in matrices.items():
+        job = matrix_jobs[job_id]
+        lister = job["needs"]
+        assert job["strategy"]["matrix"] == {
+            "sandbox": f"${{{{ fromJSON(needs.{lister}.outputs.{output_name}) }}}}"
+        }
+        assert f"needs.{lister}.outputs.{output_name} != '[]'" in job["if"]  # none: no job
+        output = jobs[lister]["outputs"][output_name]
+        step_id = re.fullmatch(rf"\$\{{\{{ steps\.([\w-]+)\.outputs\.{output_name} \}}\}}", output)
+        assert step_id is not None
+        (step,) = [s for s in jobs[lister]["steps"] if s.get("id") == step_id.group(1)]
+        assert f"reconciler sandboxes {flags}" in step["run"]
+        assert f'echo "{output_name}=$' in step["run"]
 
 
 def test_plan_validates_with_annotations_then_plans_each_sandbox_into_an_artifact() -> None:
@@ -384,7 +418,10 @@ def test_checkouts_keep_no_credentials_except_where_state_is_pushed(name: str) -
             keeps = step["with"]["persist-credentials"]
             # Credentials stay only when a later step of the job pushes with git.
             assert keeps is _pushes(steps[index + 1 :]), (name, job_id, index)
-            assert keeps is False or (name, job_id) == ("apply-sandbox.yml", "apply")
+            assert keeps is False or (name, job_id) in {
+                ("apply-sandbox.yml", "apply"),
+                ("drift.yml", "pull-request"),
+            }
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -395,6 +432,62 @@ def test_every_zizmor_ignore_says_why(name: str) -> None:
             ignore = re.search(r"# zizmor: ignore\[[a-z-]+\] (\S.*)$", line)
             assert ignore is not None, f"{name}:{number}: an ignore without a reason: {line}"
             assert len(ignore.group(1)) >= 10, f"{name}:{number}: {line}"
+
+
+# --- drift pull requests -------------------------------------------------------------------
+
+
+def test_a_drift_pull_request_carries_offers_only_from_reconciler_pull() -> None:
+    workflow = _load("drift.yml")
+    job = workflow["jobs"]["pull-request"]
+    # One run per sandbox at a time, shared with the issue job's group.
+    assert job["concurrency"] == workflow["jobs"]["drift"]["concurrency"]
+    assert job["strategy"]["fail-fast"] is False
+    pull = _step(workflow, "pull-request", "reconciler pull")
+    assert pull["id"] == "pull"
+    assert (
+        'reconciler pull --sandbox "$SANDBOX" --deletions --format markdown > "$RUNNER_TEMP/pull.md"'
+        in pull["run"]
+    )
+    assert '[ "$code" -eq 0 ] || [ "$code" -eq 2 ]' in pull["run"]  # 2: pulled, not a failure
+    push = _step(workflow, "pull-request", "git push")
+    assert push["if"] == "steps.pull.outputs.exitcode == '2'"
+    run = push["run"]
+    assert 'branch="reconciler/drift-$SANDBOX"' in run
+    # offers/ only: state/ is written by apply alone, and the plan check refuses it.
+    assert re.findall(r"git add .*", run) == ["git add --all -- offers/"]
+    assert 'git push --quiet --force origin "HEAD:refs/heads/$branch"' in run
+    scripts = {
+        step["name"]: step for step in job["steps"] if _action(step) == "actions/github-script"
+    }
+    opened = scripts["Open or update the drift pull request"]
+    assert opened["if"] == "steps.push.outputs.pushed == 'true'"
+    assert opened["env"]["REPORT"] == "${{ runner.temp }}/pull.md"
+    assert "github.rest.pulls.create" in opened["with"]["script"]
+    assert "head: branch" in opened["with"]["script"]
+    closed = scripts["Close the drift pull request when the sandbox is clean"]
+    assert closed["if"] == "steps.pull.outputs.exitcode == '0'"
+    assert 'state: "closed"' in closed["with"]["script"]
+
+
+def test_the_drift_jobs_get_the_sandboxes_of_their_choice(tmp_path: Path) -> None:
+    config = (
+        "default: local\nsandboxes:\n  local:\n    endpoint: embedded\n"
+        + f"  prod:\n{REMOTE}    drift: pull-request\n"
+        + f"  stage:\n{REMOTE}    drift: issue\n"
+        + f"  dev:\n{REMOTE}"
+    )
+    (tmp_path / "reconciler.yaml").write_text(config)
+    listed = {}
+    for mode in ("issue", "pull-request"):
+        done = CliRunner().invoke(
+            cli,
+            ["-C", str(tmp_path), "sandboxes", "--remote", "--drift", mode, "--format", "json"],
+            obj=commands.Dependencies(env={}),
+        )
+        assert done.exit_code == 0, done.output
+        listed[mode] = json.loads(done.output)
+    assert listed == {"issue": ["dev", "stage"], "pull-request": ["prod"]}
 
 
 # --- promotion order ------------------------------------------------------------------------
