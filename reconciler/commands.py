@@ -140,13 +140,47 @@ def read_policies(root: Path) -> tuple[policies.Policy, ...]:
     if not path.is_file():
         return ()
     data, locate = documents.read_mapping(path, display=config.FILE_NAME)
+    # The whole file is checked here too (protect, promotion, drift, decisioning...), so a pull
+    # request's validate fails on it rather than the apply after the merge; an org id that
+    # would come from the environment is not needed to check the file.
+    config.parse(data, locate, {"ADOBE_ORG_ID": OFFLINE_ORG})
     return config.read_policies(data, locate)
+
+
+OFFLINE_ORG = "validate-offline@AdobeOrg"
+"""Stands for ADOBE_ORG_ID when validate checks reconciler.yaml without the environment."""
 
 
 def policy_findings(root: Path, objects: Sequence[Desired]) -> tuple[policies.Finding, ...]:
     """The team policies of reconciler.yaml on valid definitions, each located in its file
     (none without reconciler.yaml); a wrong `policies:` raises ConfigError."""
-    violations = policies.evaluate(read_policies(root), objects)
+    rules = read_policies(root)
+    names = sandbox_names(root) or ()
+    if not rules:
+        violations: list[policies.Violation] = []
+    elif not names:
+        violations = policies.evaluate(rules, objects)
+    else:
+        # Each sandbox's resolved bodies (overrides merged): a violation only some sandboxes
+        # have names them, as validation problems do.
+        seen: dict[tuple[str, str, str, str], tuple[policies.Violation, list[str]]] = {}
+        for name in names:
+            resolved = [overrides.resolve(item, name) for item in objects]
+            for violation in policies.evaluate(rules, resolved):
+                key = (
+                    violation.path,
+                    str(violation.location),
+                    violation.message,
+                    violation.policy.name,
+                )
+                seen.setdefault(key, (violation, []))[1].append(name)
+        violations = []
+        for violation, where in seen.values():
+            if len(where) < len(names):
+                label = "sandbox" if len(where) == 1 else "sandboxes"
+                prefix = f"in {label} {', '.join(where)}: "
+                violation = dataclasses.replace(violation, message=prefix + violation.message)
+            violations.append(violation)
     by_file: dict[str, list[policies.Violation]] = {}
     for violation in violations:
         by_file.setdefault(violation.path, []).append(violation)

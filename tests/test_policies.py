@@ -797,3 +797,54 @@ def test_policies_that_are_not_a_list_fail_validate_located(tmp_path: Path) -> N
         1,
         "Error: reconciler.yaml:5:11: policies: Input should be a valid list\n",
     )
+
+
+def test_a_policy_holds_in_every_sandbox_s_body_overrides_included(tmp_path: Path) -> None:
+    """Found by the hostile test: an override could carry a value past a policy."""
+    root = tmp_path / "repo"
+    (root / "offers" / "tags").mkdir(parents=True)
+    (root / "reconciler.yaml").write_text(
+        "default: dev\nsandboxes:\n  dev:\n    endpoint: embedded\n  prod:\n    endpoint: embedded\n"
+        "policies:\n  - name: short-names\n    severity: error\n    kinds: [tag]\n"
+        "    check: {name-matches: '^.{1,5}$'}\n"
+    )
+    (root / "offers" / "tags" / "t.yaml").write_text(
+        "kind: tag\nname: Tag\noverrides:\n  prod: {name: A much longer name}\n"
+    )
+    done = CliRunner().invoke(cli, ["-C", str(root), "validate"])
+    assert (done.exit_code, done.output.splitlines()[0]) == (
+        1,
+        'offers/tags/t.yaml:2:7: in sandbox prod: name: "A much longer name" does not match '
+        "^.{1,5}$ (policy short-names)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (
+            "protect: decisions/*\n",
+            "Error: reconciler.yaml:8:10: protect: Input should be a valid list",
+        ),
+        (
+            "promotion: [qa]\n",
+            "Error: reconciler.yaml:8:13: promotion: 'qa' is not one of the sandboxes (dev, prod): "
+            "fix its spelling or add it under sandboxes:",
+        ),
+    ],
+)
+def test_validate_checks_the_whole_config_offline(
+    tmp_path: Path, extra: str, expected: str
+) -> None:
+    """Found by the hostile test: a broken protect: or promotion: passed validate and failed
+    only the apply after the merge. No org id is needed to check the file."""
+    root = tmp_path / "repo"
+    (root / "offers").mkdir(parents=True)
+    (root / "reconciler.yaml").write_text(
+        "default: dev\nsandboxes:\n  dev:\n    endpoint: embedded\n"
+        "  prod:\n    endpoint: https://platform.adobe.io/data/core/dps\n"
+        "    ims: https://ims-na1.adobelogin.com/ims/token/v3\n" + extra
+    )
+    (root / "offers" / "t.yaml").write_text("kind: tag\nname: T\n")
+    done = CliRunner().invoke(cli, ["-C", str(root), "validate"], env={"ADOBE_ORG_ID": ""})
+    assert (done.exit_code, done.output.strip().splitlines()[-1]) == (1, expected)
