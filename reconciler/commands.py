@@ -542,7 +542,7 @@ def pull(
             changes.append(pulling.FileChange(gone.path, text, None))
     keys_forgotten = tuple(item.key for item in forgotten)
     done = pulling.Pulled(found, tuple(changes), keys_forgotten, dry_run)
-    if dry_run or not (found.edits or forgotten):
+    if dry_run or not (found.objects or forgotten):
         return done
     with ws.lock(sandbox) as writer:
         if writer.serial != state.serial:
@@ -555,7 +555,7 @@ def pull(
                 roundtrip.remove(ws.root / change.path)
             elif change.after != change.before:
                 roundtrip.replace(ws.root / change.path, change.after)
-        for item in found.edits:
+        for item in found.objects:  # those whose file is unchanged too: git and the UI agreed
             entry = writer.entry(item.key)
             assert entry is not None
             recorded = dataclasses.replace(

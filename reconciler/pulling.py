@@ -235,8 +235,8 @@ def pull_object(
             conflicts.append(Conflict(place, _shown(mine), _shown(then), _shown(now)))
             continue
         changed.append(segments)
-    if not changed and not conflicts:
-        return None
+    if not changed and not conflicts and not agreed:
+        return None  # (git and the UI agreeing still moves the baseline: state records it)
     places = _removals_grouped(changed, seen, threeway.fields(git, rules), item, context.sandbox)
     new_git, new_applied = dict(git), dict(applied)
     for segments in places:

@@ -594,3 +594,24 @@ def test_the_pull_request_body_names_who_changed_what_and_when() -> None:
     ]
     assert "~ /rank/priority: 50 -> 70" in body
     assert len(pull_report.pull_markdown(_done((pulled,) * 2000))) <= pull_report.BODY_LIMIT
+
+
+def test_a_change_git_and_the_ui_agree_on_moves_the_baseline_and_leaves_the_file(
+    tmp_path: Path,
+) -> None:
+    """Found in review: pull said "nothing to pull" and drift and plan stayed dirty."""
+    sandbox = _applied(tmp_path, files={SALE: COMMENTED_SALE})
+    _patch(
+        sandbox,
+        Kind.PERSONALIZED_OFFER,
+        SALE,
+        [{"op": "replace", "path": "/rank/priority", "value": 70}],
+    )
+    path = _path(sandbox, SALE)
+    path.write_text(_replace(path.read_text(), "priority: 50", "priority: 70"))
+    before = _text(sandbox, SALE)
+    done = sandbox.run("pull", "--format", "json")
+    assert _text(sandbox, SALE) == before
+    assert _state(sandbox)["objects"][SALE]["applied"]["rank"] == {"priority": 70}
+    assert done.exit_code == 2, done.output  # something was recorded: drift there was
+    _clean(sandbox)
