@@ -54,6 +54,12 @@ class NotFound(ApiError):
     """404: no such object."""
 
 
+class WrongKind(ApiError):
+    """The object read exists but its flag says it is of the other kind of its collection
+    (Adobe's own lookup example shows `exdRule: false` on an eligibility rule): never taken
+    for "gone", so no state entry is forgotten on its account."""
+
+
 class Invalid(ApiError):
     """400/422: the server refused the content."""
 
@@ -309,8 +315,11 @@ class Client:
         if not isinstance(body, dict):
             raise ApiError(f"read {kind.value} {object_id}", 200, "the response is not an object")
         if not spec.holds(body):  # the other kind of a shared collection (/offer-rules)
-            raise NotFound(
-                f"read {kind.value} {object_id}", 404, f"{object_id} is not a {kind.value}"
+            raise WrongKind(
+                f"read {kind.value} {object_id}",
+                200,
+                f"the object's flag says it is not {'an' if kind.value[0] in 'aeiou' else 'a'} "
+                f"{kind.value}",
             )
         return wire.decode(kind, body)
 

@@ -437,7 +437,7 @@ class Applier:
         except api.NotFound:
             return _Settled.GONE, None
         current, places = payload(now), _guarded(change)
-        if threeway.agree(current, goal, places):
+        if threeway.agree(_as_sent(change, now, goal), goal, places):
             return _Settled.LANDED, now
         # The preconditions still hold, and the members the update adds are still absent.
         unmoved = threeway.agree(current, change.live, places)

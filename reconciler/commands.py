@@ -636,7 +636,7 @@ def import_objects(
             for candidate in candidates:
                 try:
                     return {candidate: [await client.get(candidate, object_id)]}
-                except api.NotFound:
+                except (api.NotFound, api.WrongKind):
                     continue
             raise UsageError(
                 f"{object_id}: no such object in sandbox {sandbox.key!r}"

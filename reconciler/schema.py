@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     Field,
     TypeAdapter,
@@ -96,13 +97,22 @@ class Placement(Object):
     labels: list[str] | None = None
 
 
+def _not_exd(value: bool) -> bool:
+    if value:
+        raise ValueError(
+            "true makes it a Decisioning eligibility rule: write kind: eligibility-rule (for an "
+            "object already applied, under a new key, or after `reconciler state rm` of this one)"
+        )
+    return value
+
+
 class DecisionRule(Object):
     """An eligibility rule: a PQL condition on the profile and context."""
 
     kind: Literal["decision-rule"]
     condition: Condition
     definedOn: dict[str, DefinedOn] | None = None
-    exdRule: Literal[False] | None = None  # true makes it an eligibility-rule
+    exdRule: Annotated[bool, AfterValidator(_not_exd)] | None = None
     labels: list[str] | None = None
 
 
@@ -246,17 +256,21 @@ MODELS: Mapping[Kind, type[Strict]] = {
 def check(kind: Kind, data: Mapping[Any, Any]) -> tuple[Issue, ...]:
     """Every problem of one parsed file (kind: included), in no particular order."""
     nulls: list[Location] = []
-    stop = _scan(data, nulls, (), set())
+    strays: list[Issue] = []  # keys that are not text, numbers JSON cannot hold
+    stop = _scan(data, nulls, strays, (), set())
     if stop is not None:
         return (stop,)
-    issues: list[Issue] = []
-    failed: set[Location] = set()
+    issues: list[Issue] = list(strays)
+    failed: set[Location] = {stray.location for stray in strays}
     null_set = set(nulls)
     try:
         MODELS[kind].model_validate(data)
     except ValidationError as invalid:
+        strayed = {stray.location for stray in strays}
         for error in invalid.errors(include_url=False):
             location = tuple(step for step in error["loc"] if step not in BRANCHES)
+            if location in strayed or location[:-1] in strayed:
+                continue  # said already, in JSON's terms (the scan above)
             failed.add(location)
             if location[-1:] == ("[key]",):  # a mapping key that is not text: `1: x`
                 location = location[:-1]
@@ -285,16 +299,18 @@ def _null(location: Location) -> Issue:
     return Issue(location, f"{dotted(location)}: null is not a value: give one or remove the line")
 
 
-def _scan(value: object, nulls: list[Location], here: Location, active: set[int]) -> Issue | None:
-    """Collect the locations of nulls; or the one problem that stops all checks of a body:
-    an alias that makes a value contain itself, nesting deeper than any kind has, a number that
-    is not finite (JSON has none), or a mapping key that is not text where no model checks it
-    (custom attributes, a uiModel)."""
+def _scan(
+    value: object, nulls: list[Location], strays: list[Issue], here: Location, active: set[int]
+) -> Issue | None:
+    """Collect the locations of nulls, and the values JSON cannot hold at any depth (a number
+    that is not finite, a mapping key that is not text: also where no model looks, in custom
+    attributes or a uiModel); or return the one problem that stops all checks of a body: an
+    alias that makes a value contain itself, or nesting deeper than any kind has."""
     if value is None:
         nulls.append(here)
     elif isinstance(value, float) and not math.isfinite(value):
-        return Issue(
-            here, f"{dotted(here)}: {value} is not a number JSON can hold: give a finite one"
+        strays.append(
+            Issue(here, f"{dotted(here)}: {value} is not a number JSON can hold: give a finite one")
         )
     elif isinstance(value, dict | list):
         if len(here) > MAX_DEPTH:
@@ -312,16 +328,18 @@ def _scan(value: object, nulls: list[Location], here: Location, active: set[int]
             for key in value:
                 if not isinstance(key, str):
                     step = key if isinstance(key, int) and not isinstance(key, bool) else str(key)
-                    return Issue(
-                        (*here, step),
-                        f"{dotted(here)}: the key {got(key)} must be text: put it in quotes",
-                        Anchor.KEY,
+                    strays.append(
+                        Issue(
+                            (*here, step),
+                            f"{dotted(here)}: the key {got(key)} must be text: put it in quotes",
+                            Anchor.KEY,
+                        )
                     )
         pairs = value.items() if isinstance(value, dict) else enumerate(value)
         for step, item in pairs:
             if isinstance(item, dict | list | float) or item is None:
                 step = step if isinstance(step, str | int) else str(step)
-                found = _scan(item, nulls, (*here, step), active)
+                found = _scan(item, nulls, strays, (*here, step), active)
                 if found is not None:
                     return found
         active.discard(id(value))

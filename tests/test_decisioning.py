@@ -382,19 +382,20 @@ def test_a_ranking_formula_update_is_guarded_by_the_text_the_server_holds(tmp_pa
 
 
 def test_a_saved_plan_updates_a_ui_model_written_in_any_key_order(tmp_path: Path) -> None:
-    # A saved plan sorts its keys; the uiModel text must not depend on key order.
-    sandbox = _applied(tmp_path)
+    # A saved plan sorts its keys; the uiModel text must not depend on key order, from the
+    # first create on (this test fails when the text keeps the file's order).
+    sandbox = Sandbox(app=create_app(), root=make_repo(tmp_path / "repo"))
     key = "decisioning/collections/winter-apparel"
     path = sandbox.root / "offers" / f"{key}.yaml"
-    text = path.read_text()
-    path.write_text(
-        text.replace(
-            "      operator: equals\n      value:\n        left: _reconciler.category\n"
-            "        right: apparel\n",
-            "      value:\n        right: knitwear\n        left: _reconciler.category\n"
-            "      operator: equals\n",
-        )
+    unsorted = path.read_text().replace(
+        "      operator: equals\n      value:\n        left: _reconciler.category\n"
+        "        right: apparel\n",
+        "      value:\n        right: apparel\n        left: _reconciler.category\n"
+        "      operator: equals\n",
     )
+    path.write_text(unsorted)
+    assert sandbox.run("apply", "--auto-approve").exit_code == 0
+    path.write_text(unsorted.replace("right: apparel", "right: knitwear"))
     saved = sandbox.root / "plan.json"
     assert sandbox.run("plan", "--out", str(saved)).exit_code == 0
     done = sandbox.run("apply", str(saved))
@@ -460,7 +461,9 @@ def test_a_decision_rule_cannot_claim_to_be_an_eligibility_rule(tmp_path: Path) 
     done = Sandbox(app=create_app(), root=repo).run("validate")
     assert (done.exit_code, done.output.strip()) == (
         1,
-        "offers/r.yaml:3:10: exdRule: expected one of: False (got true)\n"
+        "offers/r.yaml:3:10: exdRule: true makes it a Decisioning eligibility rule: write kind: "
+        "eligibility-rule (for an object already applied, under a new key, or after `reconciler "
+        "state rm` of this one) (got true)\n"
         "1 problem in offers/: fix the lines above and run validate again.",
     )
 

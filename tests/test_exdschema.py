@@ -208,3 +208,11 @@ def test_free_form_values_still_hold_only_what_json_can(
         "    decisionitem: {itemName: I, itemPriority: 1}\n"
     )
     assert problems(tmp_path, {"i.yaml": item + f"_acme: {attributes}\n"}) == [expected]
+
+
+def test_a_key_json_cannot_hold_does_not_hide_the_file_s_other_problems(tmp_path: Path) -> None:
+    """Found in the second review: the first such key stopped every other check."""
+    assert problems(tmp_path, {"t.yaml": "kind: tag\nname: 5\n1: x\n"}) == [
+        "offers/t.yaml:2:7: name: expected text: put the value in quotes (got 5)",
+        "offers/t.yaml:3:1: the top level: the key 1 must be text: put it in quotes",
+    ]
