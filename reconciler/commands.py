@@ -29,6 +29,7 @@ from reconciler import (
     planfile,
     planner,
     policies,
+    protection,
     pulling,
     roundtrip,
     statefile,
@@ -535,7 +536,23 @@ def pull(
         before = (ws.root / item.path).read_bytes().decode("utf-8")
         after = roundtrip.edited(before, item.edits, display=item.path)
         changes.append(pulling.FileChange(item.path, before, after))
-    forgotten = [item for item in found.deleted if deletions and not item.referenced_by]
+    defined_keys = {definition.key: definition for definition in files}
+    deleted: list[pulling.Deletion] = []
+    for gone_item in found.deleted:
+        entry = state.objects.get(gone_item.key)
+        on_file = defined_keys.get(gone_item.key)
+        guarded = (
+            (on_file is not None and on_file.protect)
+            or (entry is not None and entry.protect)
+            or protection.matching(gone_item.key, ws.config.protect) is not None
+        )
+        deleted.append(dataclasses.replace(gone_item, protected=bool(guarded)))
+    found = dataclasses.replace(found, deleted=tuple(deleted))
+    forgotten = [
+        item
+        for item in found.deleted
+        if deletions and not item.referenced_by and not item.protected
+    ]
     for gone in forgotten:
         if gone.path is not None:
             text = (ws.root / gone.path).read_bytes().decode("utf-8")

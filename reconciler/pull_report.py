@@ -57,6 +57,11 @@ def _headline(item: ObjectPull) -> str:
 
 def _deleted_line(item: Deletion, done: Pulled) -> str:
     head = f'- {item.kind.value} {item.key} "{item.name}" deleted outside git ({item.id})'
+    if item.protected:
+        return (
+            f"{head}: kept, protected (a plan refuses to re-create it: restore it in Adobe, or "
+            "lift the protection or `reconciler state rm` it to let it go)"
+        )
     if item.referenced_by:
         return (
             f"{head}: kept, still referenced by {', '.join(item.referenced_by)} (remove the "

@@ -97,6 +97,8 @@ class Deletion:
     name: str
     path: str | None
     referenced_by: tuple[Key, ...] = ()
+    protected: bool = False
+    """Protected (its file, state, or a glob): its file is never deleted by pull."""
 
 
 @dataclass(frozen=True, slots=True)

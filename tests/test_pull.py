@@ -615,3 +615,23 @@ def test_a_change_git_and_the_ui_agree_on_moves_the_baseline_and_leaves_the_file
     assert _state(sandbox)["objects"][SALE]["applied"]["rank"] == {"priority": 70}
     assert done.exit_code == 2, done.output  # something was recorded: drift there was
     _clean(sandbox)
+
+
+def test_with_deletions_a_protected_object_s_file_is_kept(tmp_path: Path) -> None:
+    """Found in review: the drift pull request (pull --deletions) deleted a protected file."""
+    sandbox = _applied(tmp_path)
+    path = _path(sandbox, FREQUENCY)
+    path.write_text(path.read_text() + "protect: true\n")
+    assert sandbox.run("apply", "--auto-approve").exit_code == 0  # records the protection
+    _delete(sandbox, Kind.PERSONALIZED_OFFER, FREQUENCY)
+    before = path.read_text()
+    done = sandbox.run("pull", "--deletions")
+    assert done.exit_code == 2, done.output
+    assert path.read_text() == before
+    assert FREQUENCY in _state(sandbox)["objects"]
+    lines = [line for line in done.output.splitlines() if "deleted outside git" in line]
+    assert len(lines) == 1
+    assert lines[0].endswith(
+        ": kept, protected (a plan refuses to re-create it: restore it in Adobe, or lift the "
+        "protection or `reconciler state rm` it to let it go)"
+    )
