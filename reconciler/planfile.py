@@ -204,6 +204,10 @@ def _instant(text: str) -> datetime.datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+"""How far ahead of this clock a plan's time may be (the planner's clock a little ahead)."""
+
+
 def check_age(path: Path, plan: Plan, now: str, max_age: datetime.timedelta, limit: str) -> None:
     """Refuse the saved plan at path when it is older than max_age (`apply --max-age limit`),
     or when it does not record when it was made. now is the clock's ISO 8601 time."""
@@ -224,6 +228,11 @@ def check_age(path: Path, plan: Plan, now: str, max_age: datetime.timedelta, lim
             f"{path}: {CREATED} {recorded!r} is not a time such as 2026-11-22T12:00:00Z: {again}"
         )
     age = current - made
+    if -age > CLOCK_SKEW:
+        raise PlanFileError(
+            f"{path} says it was made {span(-age)} from now ({recorded}): a plan from the future "
+            f"cannot be vouched for (check the clocks): {again}"
+        )
     if age > max_age:
         raise PlanFileError(
             f"{path} was made {span(age)} ago ({recorded}), more than --max-age {limit} "

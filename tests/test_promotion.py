@@ -330,3 +330,15 @@ def test_max_age_needs_a_saved_plan(planned: tuple[Sandbox, Path]) -> None:
         "(`reconciler apply plan.json --max-age 24h`)\n",
     )
     assert not _applied(sandbox)
+
+
+def test_a_plan_from_the_future_is_refused(planned: tuple[Sandbox, Path]) -> None:
+    """Found in review: a negative age passed any --max-age (created_at is outside the digest)."""
+    sandbox, path = planned
+    done = _apply_at(sandbox, "2026-11-22T11:00:00.000Z", str(path), "--max-age", "24h")
+    assert (done.exit_code, done.output) == (
+        1,
+        f"Error: {path} says it was made 1h from now ({MADE}): a plan from the future cannot be "
+        f"vouched for (check the clocks): run `reconciler plan --sandbox local --out {path}` "
+        "again and apply that\n",
+    )
