@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError, SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
@@ -33,14 +33,19 @@ from ruamel.yaml.events import (
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver, implicit_resolvers
-from ruamel.yaml.scalarstring import (
-    DoubleQuotedScalarString,
-    LiteralScalarString,
-    SingleQuotedScalarString,
-)
 from ruamel.yaml.tag import Tag
 
-from reconciler import graph, guardrails, kinds, memory, offerfiles, overrides, schema, wire
+from reconciler import (
+    graph,
+    guardrails,
+    kinds,
+    memory,
+    offerfiles,
+    overrides,
+    roundtrip,
+    schema,
+    wire,
+)
 from reconciler.errors import ConfigError, InvalidDocuments
 from reconciler.model import (
     Desired,
@@ -49,7 +54,6 @@ from reconciler.model import (
     Key,
     Kind,
     Problem,
-    Ref,
     Source,
     name_of,
     name_path,
@@ -58,7 +62,6 @@ from reconciler.rules import Anchor, Issue, Location, dotted
 
 SUFFIXES = offerfiles.SUFFIXES
 SCHEMA_FILE = "reconciler/offers.schema.json"
-_YAML11_BOOL = re.compile(r"y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF")
 KINDS = ", ".join(kind.value for kind in Kind)
 
 
@@ -861,7 +864,7 @@ def render_yaml(
         header += f"# {comment}\n"
     document = CommentedMap({"kind": kind.value})
     for name, value in body.items():
-        document[name] = _styled(value)
+        document[name] = roundtrip.styled(value)
     yaml = YAML(typ="rt")
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=4, offset=2)
@@ -878,37 +881,6 @@ def write_definition(root: Path, key: Key, kind: Kind, body: Mapping[str, JsonVa
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_yaml(key, kind, body), encoding="utf-8")
     return path
-
-
-def _styled(value: JsonValue) -> Any:
-    if isinstance(value, Ref):
-        flow = CommentedMap(value.to_json())
-        flow.fa.set_flow_style()
-        return flow
-    if isinstance(value, dict):
-        block = CommentedMap()
-        for name, item in value.items():
-            block[_styled(name)] = _styled(item)
-        return block
-    if isinstance(value, list):
-        return CommentedSeq(_styled(item) for item in value)
-    if isinstance(value, str):
-        if any(mark in value for mark in "\x85\u2028\u2029"):
-            # Line breaks to YAML: only escapes in double quotes keep them (ruamel folds them).
-            return DoubleQuotedScalarString(value)
-        if "\n" in value and _literal_safe(value):
-            return LiteralScalarString(value)
-        if _YAML11_BOOL.fullmatch(value):
-            return SingleQuotedScalarString(value)  # text in YAML 1.2, a boolean to 1.1 readers
-    return value
-
-
-def _literal_safe(text: str) -> bool:
-    """A literal block keeps printable text exactly, unless lines end or start in spaces."""
-    lines = text.split("\n")
-    return all(line.isprintable() and line == line.rstrip(" ") for line in lines) and not (
-        text.startswith((" ", "\n"))
-    )
 
 
 def _a(noun: str) -> str:

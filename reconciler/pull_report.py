@@ -11,7 +11,7 @@ from typing import assert_never
 
 from reconciler.model import JsonValue, Op
 from reconciler.pulling import Conflict, Deletion, FieldPull, ObjectPull, Pulled
-from reconciler.render import Styled, marker
+from reconciler.render import Styled, html_escaped, marker, table_cell
 
 FORMAT_VERSION = 1
 BODY_LIMIT = 65_536
@@ -196,13 +196,13 @@ def pull_markdown(done: Pulled, *, limit: int = BODY_LIMIT) -> str:
         for item in edits:
             fields = ", ".join(f"`{field.path}`" for field in item.fields)
             head.append(
-                f"| `{item.key}` | {item.kind.value} | {_cell(fields)} | {_cell(item.by)} | "
-                f"{_cell(item.at)} |"
+                f"| `{item.key}` | {item.kind.value} | {table_cell(fields)} | {table_cell(item.by)} | "
+                f"{table_cell(item.at)} |"
             )
     tail: list[str] = []
     if pull.deleted:
         tail += ["**Deleted outside git:**", ""]
-        tail += [f"- {_cell(_deleted_line(item, done)[2:])}" for item in pull.deleted]
+        tail += [f"- {table_cell(_deleted_line(item, done)[2:])}" for item in pull.deleted]
         tail.append("")
     if pull.conflicts:
         tail += [
@@ -212,12 +212,12 @@ def pull_markdown(done: Pulled, *, limit: int = BODY_LIMIT) -> str:
         ]
         for item in pull.conflicts:
             lines = [conflict_line(conflict) for conflict in item.conflicts]
-            tail += [f"- `{item.key}` by {_cell(item.by)} at {_cell(item.at)}", ""]
+            tail += [f"- `{item.key}` by {table_cell(item.by)} at {table_cell(item.at)}", ""]
             tail += [*_fenced("diff", lines), ""]
     sections = [
         "\n".join(
             [
-                f"<details><summary><code>{_html(item.key)}</code> ({_html(item.path)}): "
+                f"<details><summary><code>{html_escaped(item.key)}</code> ({html_escaped(item.path)}): "
                 f"{_plural(len(item.fields), 'field')}</summary>",
                 "",
                 *_fenced("diff", [field_line(field) for field in item.fields]),
@@ -299,11 +299,3 @@ def _fenced(language: str, lines: Sequence[str]) -> list[str]:
     longest = max((len(run) for line in lines for run in re.findall(r"`{3,}", line)), default=2)
     fence = "`" * (longest + 1)
     return [f"{fence}{language}", *lines, fence]
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -284,13 +284,13 @@ def plan_markdown(plan: Plan, *, limit: int = COMMENT_LIMIT) -> str:
             reasons = ", ".join(r.value for r in change.reasons)
             head.append(
                 f"| `{change.action.glyph}` {change.action.value} | `{change.key}` | "
-                f"{change.kind.value} | {_cell(reasons)} |"
+                f"{change.kind.value} | {table_cell(reasons)} |"
             )
     sections: list[str] = []
     for change in plan.changes:
         body = [
             f"<details><summary><code>{change.action.glyph}</code> {change.action.value} "
-            f"<code>{_html(change.key)}</code> ({change.kind.value}): {_html(change.name)}</summary>"
+            f"<code>{html_escaped(change.key)}</code> ({change.kind.value}): {html_escaped(change.name)}</summary>"
         ]
         notes: list[str] = []
         if change.source:
@@ -389,14 +389,14 @@ def drift_markdown(drift: Drift, *, limit: int = COMMENT_LIMIT) -> str:
     for item in drift.objects:
         head.append(
             f"| `{item.key or item.id}` | {item.kind.value} | {item.status.value} | "
-            f"{_cell(item.by or '')} | {_cell(item.at or '')} |"
+            f"{table_cell(item.by or '')} | {table_cell(item.at or '')} |"
         )
     sections = []
     for item in drift.objects:
         if not item.fields:
             continue
         lines = [
-            f"<details><summary><code>{_html(item.key or item.id)}</code>: {len(item.fields)} field(s)</summary>",
+            f"<details><summary><code>{html_escaped(item.key or item.id)}</code>: {len(item.fields)} field(s)</summary>",
             "",
             *_fenced("diff", [_field_line(f) for f in item.fields]),
             "",
@@ -531,7 +531,7 @@ def report_markdown(report: Report) -> str:
     ]
     for result in report.results:
         lines.append(
-            f"| `{result.key}` | {result.action.value} | {result.outcome.value} | {_cell(_result_detail(result))} |"
+            f"| `{result.key}` | {result.action.value} | {result.outcome.value} | {table_cell(_result_detail(result))} |"
         )
     if not report.succeeded:
         lines += [
@@ -649,7 +649,7 @@ def _fenced(language: str, lines: Sequence[str]) -> list[str]:
     return [f"{fence}{language}", *lines, fence]
 
 
-def _cell(text: str) -> str:
+def table_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
@@ -657,7 +657,7 @@ def _code(text: str) -> str:
     return text.replace("`", "'")
 
 
-def _html(text: str) -> str:
+def html_escaped(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
