@@ -31,6 +31,8 @@ from reconciler import (
     pull_report,
     render,
     schema,
+    simulating,
+    simulation_report,
     statefile,
 )
 from reconciler.config import DriftMode
@@ -269,6 +271,111 @@ def schema_command(kind: str | None) -> None:
     click.echo(json.dumps(document, indent=2, sort_keys=True))
 
 
+# --- simulate / test ------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--decision", "-d", required=True, metavar="KEY", help="Decision or strategy key.")
+@click.option(
+    "--profile",
+    "-p",
+    "profile_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A YAML or JSON file: attributes:, audiences:, context:.",
+)
+@click.option("--at", default=None, metavar="TIMESTAMP", help="The moment (default: now).")
+@click.option(
+    "--item-count",
+    type=click.IntRange(1, 30),
+    default=1,
+    show_default=True,
+    help="Items a selection strategy proposes.",
+)
+@_sandbox_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_obj
+def simulate(
+    ctx: Context,
+    decision: str,
+    profile_path: Path,
+    at: str | None,
+    item_count: int,
+    sandbox: str | None,
+    fmt: str,
+) -> None:
+    """Which offers a decision proposes to one profile, and why: offline, from offers/."""
+    loaded = simulating.load(ctx.root, sandbox)
+    profile = simulating.read_profile(profile_path, str(profile_path))
+    moment = simulating.parse_at(at, _now(ctx))
+    outcome = simulating.simulate_one(loaded, decision, profile, moment, item_count)
+    if fmt == "json":
+        click.echo(simulation_report.simulation_json(outcome), nl=False)
+    else:
+        _echo(simulation_report.simulation_text(outcome), ctx.color)
+
+
+def _now(ctx: Context) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(ctx.deps.clock().replace("Z", "+00:00"))
+
+
+@cli.command("test")
+@_sandbox_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="github: an annotation at each failing test's file.",
+)
+@click.pass_obj
+def test_command(ctx: Context, sandbox: str | None, fmt: str) -> int:
+    """Run the decision tests of offers/ (kind: decision-test) on the simulator; exit 1 on any
+    failure."""
+    results = simulating.run_tests(simulating.load(ctx.root, sandbox))
+    match fmt:
+        case "json":
+            click.echo(simulation_report.trials_json(results), nl=False)
+        case "github":
+            click.echo(simulation_report.trials_github(results), nl=False)
+        case _:
+            _echo(simulation_report.trials_text(results), ctx.color)
+    return 0 if all(trial.passed for trial in results) else 1
+
+
+@cli.command()
+@click.option(
+    "--before",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A checkout of the base branch (its offers/ is the estate before the change).",
+)
+@_sandbox_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="markdown: the plan comment's section Outcomes that change.",
+)
+@click.pass_obj
+def outcomes(ctx: Context, before: Path, sandbox: str | None, fmt: str) -> None:
+    """What each decision test's profile sees before and after a change (offline)."""
+    found = simulating.outcomes(ctx.root, before, sandbox)
+    match fmt:
+        case "json":
+            click.echo(simulation_report.outcomes_json(found), nl=False)
+        case "markdown":
+            name = simulating.sandbox_key(ctx.root, sandbox)
+            click.echo(simulation_report.outcomes_markdown(found, name), nl=False)
+        case _:
+            _echo(simulation_report.outcomes_text(found), ctx.color)
+
+
 # --- plan -----------------------------------------------------------------------------------
 
 
@@ -366,7 +473,7 @@ def _duration(
     metavar="DURATION",
     callback=_duration,
     default=None,
-    help="Refuse a saved plan made longer ago than this (90m, 24h, 2d).",
+    help="Refuse a saved plan made longer ago than this (90m, 24h, 2d, 1d12h).",
 )
 @click.pass_obj
 def apply(
@@ -521,7 +628,7 @@ def pull(
             if dry_run:
                 click.echo(pull_report.unified_diff(done), nl=False)
             _echo(pull_report.pull_text(done), ctx.color, err=dry_run)
-    return 2 if done.pull.has_drift else 0
+    return 2 if done.has_drift else 0
 
 
 # --- import ---------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from reconciler import (
     planner,
     policies,
     protection,
+    pull_outcome,
     pulling,
     roundtrip,
     statefile,
@@ -350,7 +351,8 @@ def plan(
 ) -> Plan:
     """Desired (git) + state + live -> Plan. Never writes the state."""
     sandbox = ws.config.sandbox(sandbox_key)
-    desired = localized(documents.load(ws.root, ws.config.sandboxes), sandbox)
+    loaded = localized(documents.load(ws.root, ws.config.sandboxes), sandbox)
+    desired = protection.applied(loaded, ws.config.protect)  # globs recorded in state too
     state = _read_state(ws, sandbox)
 
     async def run() -> Plan:
@@ -498,14 +500,15 @@ def pull(
     *,
     dry_run: bool = False,
     deletions: bool = False,
-) -> pulling.Pulled:
+) -> pull_outcome.Outcome:
     """Write the live values of the fields git owns into the files of the objects edited
     outside git (see reconciler.pulling), then record their live revisions in state.
 
     Files first, then state, under the state's lock: a crash in between leaves state behind
     git (the next plan refreshes it), never ahead of it (which would plan the UI edits away).
     With `deletions`, the file of an object deleted outside git is deleted and its entry
-    forgotten, unless another definition still refers to it."""
+    forgotten, unless another definition still refers to it. A file that cannot be edited in
+    place is refused (reported, nothing of its object written or recorded), not the pull."""
     sandbox = ws.config.sandbox(sandbox_key)
     files = documents.load(ws.root, ws.config.sandboxes)
     state = _read_state(ws, sandbox) or statefile.new(sandbox.key, sandbox.org, sandbox.endpoint)
@@ -532,10 +535,16 @@ def pull(
         keys=keys,
     )
     changes: list[pulling.FileChange] = []
+    refused: list[pull_outcome.Refused] = []
     for item in found.edits:
         before = (ws.root / item.path).read_bytes().decode("utf-8")
-        after = roundtrip.edited(before, item.edits, display=item.path)
+        try:
+            after = roundtrip.edited(before, item.edits, display=item.path)
+        except roundtrip.EditError as error:
+            refused.append(pull_outcome.Refused(item.key, item.path, str(error)))
+            continue
         changes.append(pulling.FileChange(item.path, before, after))
+    refused_keys = {item.key for item in refused}
     defined_keys = {definition.key: definition for definition in files}
     deleted: list[pulling.Deletion] = []
     for gone_item in found.deleted:
@@ -546,8 +555,16 @@ def pull(
             or (entry is not None and entry.protect)
             or protection.matching(gone_item.key, ws.config.protect) is not None
         )
-        deleted.append(dataclasses.replace(gone_item, protected=bool(guarded)))
-    found = dataclasses.replace(found, deleted=tuple(deleted))
+        # A refused file stays as it is: it may still refer to the deleted object.
+        still = tuple(
+            key for key in sorted(refused_keys) if _refers(defined_keys[key], gone_item.key)
+        )
+        referrers = tuple(sorted({*gone_item.referenced_by, *still}))
+        deleted.append(
+            dataclasses.replace(gone_item, protected=bool(guarded), referenced_by=referrers)
+        )
+    objects = tuple(item for item in found.objects if item.key not in refused_keys)
+    found = dataclasses.replace(found, objects=objects, deleted=tuple(deleted))
     forgotten = [
         item
         for item in found.deleted
@@ -559,8 +576,11 @@ def pull(
             changes.append(pulling.FileChange(gone.path, text, None))
     keys_forgotten = tuple(item.key for item in forgotten)
     done = pulling.Pulled(found, tuple(changes), keys_forgotten, dry_run)
+    outcome = pull_outcome.Outcome(
+        done, tuple(refused), pull_outcome.shared(done, files, ws.config.sandboxes)
+    )
     if dry_run or not (found.objects or forgotten):
-        return done
+        return outcome
     with ws.lock(sandbox) as writer:
         if writer.serial != state.serial:
             raise StateError(
@@ -581,7 +601,15 @@ def pull(
             writer.record(item.key, recorded)
         for key in keys_forgotten:
             writer.record(key, None)
-    return done
+    return outcome
+
+
+def _refers(definition: Desired, key: Key) -> bool:
+    """Whether a definition refers to key, in the body written for every sandbox or in any
+    sandbox's (its override merged in)."""
+    bodies = [definition.body]
+    bodies += [overrides.resolve(definition, name).body for name in definition.overrides]
+    return any(key in graph.dependencies(definition.kind, body) for body in bodies)
 
 
 # --- import ---------------------------------------------------------------------------------

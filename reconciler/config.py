@@ -16,6 +16,7 @@ from reconciler import protection
 from reconciler.errors import ConfigError
 from reconciler.model import Credentials, JsonValue, Kind, Preconditions
 from reconciler.policies import Policy, PolicyError, PolicyModel, build_policies
+from reconciler.schema import got
 
 FILE_NAME = "reconciler.yaml"
 EMBEDDED = "embedded"
@@ -177,17 +178,103 @@ class _ConfigModel(BaseModel):
         return value
 
 
+_EXPECTED: Mapping[str, str] = {
+    "default": "the key of a sandbox under sandboxes:, such as prod",
+    "prune": "true or false",
+    "sandboxes": "a mapping of sandbox keys to their settings, such as {local: {endpoint: embedded}}",
+    "sandboxes.*": "a mapping of the sandbox's settings, such as {endpoint: embedded}",
+    "sandboxes.*.endpoint": f"{EMBEDDED} or the https:// URL of the DPS API",
+    "sandboxes.*.ims": "the URL of Adobe IMS, such as https://ims-na1.adobelogin.com/ims/token/v3",
+    "sandboxes.*.org": "the org id as text, such as 1234ABCD@AdobeOrg",
+    "sandboxes.*.name": "the sandbox's name in Adobe as text, such as prod",
+    "sandboxes.*.page_size": "a whole number from 1 to 1000",
+    "sandboxes.*.preconditions": "test or if-match",
+    "sandboxes.*.drift": "issue or pull-request",
+    "sandboxes.*.decisioning": (
+        "a mapping such as {catalog: <item catalog id>, schema: <its schema id>}"
+    ),
+    "sandboxes.*.decisioning.catalog": "the id of the sandbox's item catalog as text",
+    "sandboxes.*.decisioning.schema": "the schema id of its items as text",
+    "sandboxes.*.decisioning.tenant": (
+        "the org's tenant key: _ then letters, digits and _, such as _acme"
+    ),
+    "ignore": "a mapping of kinds to JSON Pointers, such as {personalized-offer: [/rank/priority]}",
+    "ignore.*": "a list of JSON Pointers, such as [/rank/priority]",
+    "ignore.*.*": "a JSON Pointer as text, such as /rank/priority",
+    "protect": "a list of key globs, such as [decisions/*, placements/web-banner]",
+    "protect.*": "a key glob as text, such as decisions/*",
+    "promotion": "a list of sandbox keys in promotion order, such as [dev, stage, prod]",
+    "promotion.*": "a sandbox key as text, such as prod",
+    "policies": (
+        "a list of policies, each a mapping such as {name: offers-end, severity: error, "
+        "check: {end-date: {within-days: 120}}}"
+    ),
+    "policies.*": (
+        "a mapping with name, severity and check, such as {name: offers-end, severity: error, "
+        "check: {end-date: {within-days: 120}}}"
+    ),
+    "policies.*.name": "one line of text, such as offers-end",
+    "policies.*.severity": "error or warning",
+    "policies.*.kinds": "a list of kinds, such as [personalized-offer, decision]",
+    "policies.*.kinds.*": "a kind as text, such as personalized-offer",
+    "policies.*.keys": "a list of key globs, such as ['*'] or [summer/*]",
+    "policies.*.keys.*": "a key glob as text, such as summer/*",
+    "policies.*.check": "a mapping with one check, such as {required: description}",
+    "policies.*.check.required": "a field as text, such as description",
+    "policies.*.check.matches": "a mapping such as {field: name, regex: '^Summer'}",
+    "policies.*.check.matches.field": "a field as text, such as name",
+    "policies.*.check.matches.regex": "a regular expression as text, such as '^Summer'",
+    "policies.*.check.range": "a mapping such as {field: rank.priority, min: 0, max: 60}",
+    "policies.*.check.range.field": "a field as text, such as rank.priority",
+    "policies.*.check.range.min": "a number, such as 0",
+    "policies.*.check.range.max": "a number, such as 60",
+    "policies.*.check.end-date": "a mapping such as {within-days: 120}",
+    "policies.*.check.end-date.within-days": "a whole number of days from 1, such as 120",
+    "policies.*.check.fallback": "true, its only value: remove the check to turn it off",
+    "policies.*.check.name-matches": "a regular expression as text, such as '^[A-Z]'",
+}
+"""What each field of reconciler.yaml takes, as a message says it (`*`: any sandbox key, kind
+or list position)."""
+
+_BY_TYPE = {
+    "string_type": "text",
+    "bool_type": "true or false",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "list_type": "a list",
+    "dict_type": "a mapping of fields",
+    "model_type": "a mapping of fields",
+    "model_attributes_type": "a mapping of fields",
+}
+"""What a field takes when _EXPECTED does not say (a field added without its words)."""
+
+
+def _shape(loc: tuple[str | int, ...]) -> str:
+    """A pydantic location as _EXPECTED keys it: sandbox keys, kinds and indexes as `*`."""
+    return ".".join(
+        "*" if isinstance(part, int) or (depth == 1 and loc[0] in ("sandboxes", "ignore")) else part
+        for depth, part in enumerate(loc)
+    )
+
+
 def _said(error: ErrorDetails) -> str:
-    """A pydantic error in the words of the file: no class names, the next step named."""
-    match error["type"]:
+    """A pydantic error in the words of the file: what is wrong and what to write instead, never
+    pydantic's own wording (`Input should be a valid list`)."""
+    kind = error["type"]
+    match kind:
         case "missing":
             return "required: add it"
-        case "model_type" | "model_attributes_type" | "dict_type":
-            return "expected a mapping of fields"
         case "extra_forbidden":
             return "unknown field: remove it or fix its spelling"
-        case _:
-            return str(error["msg"])
+        case "value_error":
+            context = error.get("ctx") or {}
+            return str(context.get("error", error["msg"]))
+    loc = tuple(error["loc"])
+    expected = _EXPECTED.get(_shape(loc)) or _BY_TYPE.get(kind, "another value")
+    if kind in ("too_short", "string_too_short"):
+        return f"empty: write {expected}"
+    return f"expected {expected} (got {got(error['input'])})"
 
 
 def parse(data: Mapping[str, JsonValue], locate: Locator, env: Mapping[str, str]) -> Config:

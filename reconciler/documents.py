@@ -14,7 +14,7 @@ import io
 import itertools
 import os
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from ruamel.yaml.resolver import VersionedResolver, implicit_resolvers
 from ruamel.yaml.tag import Tag
 
 from reconciler import (
+    cases,
     graph,
     guardrails,
     kinds,
@@ -46,6 +47,7 @@ from reconciler import (
     schema,
     wire,
 )
+from reconciler.eligibility import Profile
 from reconciler.errors import ConfigError, InvalidDocuments
 from reconciler.model import (
     Desired,
@@ -62,7 +64,7 @@ from reconciler.rules import Anchor, Issue, Location, dotted
 
 SUFFIXES = offerfiles.SUFFIXES
 SCHEMA_FILE = "reconciler/offers.schema.json"
-KINDS = ", ".join(kind.value for kind in Kind)
+KINDS = ", ".join([*(kind.value for kind in Kind), *cases.KINDS])
 
 
 # --- the loader -----------------------------------------------------------------------------
@@ -236,11 +238,35 @@ class _Loaded:
     desired: Desired
 
 
+@dataclass(frozen=True, slots=True)
+class _Case:
+    """A file of reconciler's own kinds (reconciler.cases): checked, never planned or sent."""
+
+    text: _Text
+    key: Key
+    kind: str
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Definitions:
+    """Everything under offers/: the objects for Adobe, and the profiles and decision tests."""
+
+    objects: tuple[Desired, ...]
+    profiles: Mapping[Key, Profile]
+    tests: tuple[cases.DecisionTest, ...]
+
+
 def load(root: Path, sandboxes: Collection[str] | None = None) -> tuple[Desired, ...]:
     """Every object under root/offers, sorted by key; InvalidDocuments lists every problem.
 
     `sandboxes` names the sandboxes of reconciler.yaml: `overrides:` may name only those, and
     every sandbox's body is checked (None: no reconciler.yaml, override names unchecked)."""
+    return load_all(root, sandboxes).objects
+
+
+def load_all(root: Path, sandboxes: Collection[str] | None = None) -> Definitions:
+    """`load`, with the profiles and decision tests (sorted by key) that offers/ also holds."""
     folder = root / "offers"
     if not folder.is_dir():
         raise ConfigError(
@@ -253,6 +279,7 @@ def load(root: Path, sandboxes: Collection[str] | None = None) -> tuple[Desired,
         )
     problems: list[Problem] = []
     loaded: list[_Loaded] = []
+    local: list[_Case] = []
     owners: dict[Key, str] = {}
     yaml = _yaml(pure=False)
     with memory.bulk():  # bulk loading only allocates: no collector passes over the heap
@@ -279,14 +306,26 @@ def load(root: Path, sandboxes: Collection[str] | None = None) -> tuple[Desired,
                 )
             else:
                 owners[key] = display
-                if item is not None:
+                if isinstance(item, _Case):
+                    local.append(item)
+                elif item is not None:
                     loaded.append(item)
         problems += _across_sandboxes(loaded, frozenset(owners), sandboxes)
         problems += _estate(loaded)
+        problems += _case_problems(local, loaded, frozenset(owners))
     if problems:
         problems.sort(key=lambda p: (p.path, p.line, p.column, p.message))
         raise InvalidDocuments(tuple(problems))
-    return tuple(sorted((item.desired for item in loaded), key=lambda d: d.key))
+    local.sort(key=lambda c: c.key)
+    return Definitions(
+        objects=tuple(sorted((item.desired for item in loaded), key=lambda d: d.key)),
+        profiles={c.key: cases.profile_of(c.data) for c in local if c.kind == cases.PROFILE},
+        tests=tuple(
+            cases.test_of(c.key, c.text.display, c.data)
+            for c in local
+            if c.kind == cases.DECISION_TEST
+        ),
+    )
 
 
 # --- reading one file -----------------------------------------------------------------------
@@ -299,7 +338,7 @@ def _read(
     yaml: YAML,
     problems: list[Problem],
     sandboxes: Collection[str] | None = None,
-) -> _Loaded | None:
+) -> _Loaded | _Case | None:
     """One file's object, or None when it is not one (its problems are added either way)."""
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")
@@ -337,6 +376,8 @@ def _read(
             problems += lone
             return None
     kind_name = parsed.get("kind")
+    if kind_name in cases.KINDS:
+        return _case(source, key, str(kind_name), parsed, problems)
     if kind_name is None:
         problems.append(
             source.problem(("kind",), f"kind: missing: add kind: one of {KINDS}", Anchor.PARENT)
@@ -366,6 +407,35 @@ def _read(
 
 
 _OWN = ("kind", "protect", overrides.FIELD)
+
+
+def _case(
+    source: _Text, key: Key, kind: str, parsed: Mapping[str, Any], problems: list[Problem]
+) -> _Case | None:
+    """A profile or decision test, or None when it has problems (added to `problems`)."""
+    issues = list(schema.check_model(cases.MODELS[kind], parsed))
+    if not issues and kind == cases.DECISION_TEST:
+        shape = cases.shape_issue(parsed)
+        if shape is not None:
+            issues.append(Issue(("kind",), shape, Anchor.PARENT))
+    for issue in issues:
+        problems.append(source.problem(issue.location, issue.message, issue.anchor))
+    return None if issues else _Case(source, key, kind, parsed)
+
+
+def _case_problems(
+    local: Sequence[_Case], loaded: Sequence[_Loaded], files: frozenset[Key]
+) -> list[Problem]:
+    """A decision test's decision, profile, placements and offers must be in offers/."""
+    kinds_of = {item.desired.key: item.desired.kind for item in loaded}
+    bodies = {item.desired.key: item.desired.body for item in loaded}
+    profiles = frozenset(c.key for c in local if c.kind == cases.PROFILE)
+    problems: list[Problem] = []
+    for case in local:
+        if case.kind == cases.DECISION_TEST:
+            for issue in cases.reference_issues(case.data, kinds_of, bodies, profiles, files):
+                problems.append(case.text.problem(issue.location, issue.message, issue.anchor))
+    return problems
 
 
 def _issues(kind: Kind, body: Mapping[str, Any]) -> Iterator[Issue]:

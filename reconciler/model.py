@@ -203,10 +203,19 @@ class Desired:
     body: Mapping[str, JsonValue]
     source: Source = field(default_factory=lambda: Source(""))
     protect: bool = False
-    """`protect: true` in its file: never sent, never diffed (see reconciler.protection)."""
+    """`protect: true` in its file, or (once protection.applied folded them in) a `protect:` glob
+    of reconciler.yaml: never sent, never diffed; apply records it in the object's state entry
+    (see reconciler.protection)."""
     overrides: Mapping[str, JsonObject] = field(default_factory=dict)
     """Its file's `overrides:`, a JSON Merge Patch of body per sandbox: never sent; plans use
     the body overrides.resolve gives for their sandbox (see reconciler.overrides)."""
+    protect_file: bool | None = None
+    """Whether its file says `protect: true`, kept when protection.applied folds the globs into
+    `protect`; None until then, when `protect` is the file's own."""
+
+    @property
+    def protected_in_file(self) -> bool:
+        return self.protect if self.protect_file is None else self.protect_file
 
     @property
     def name(self) -> str:
@@ -233,7 +242,8 @@ class Entry:
     applied_at: str | None = None
     pending: Pending | None = None
     protect: bool = False
-    """Whether its file said `protect: true` when last applied: a removed file still protects."""
+    """Whether it was protected when last applied (`protect: true` in its file or a `protect:`
+    glob of reconciler.yaml): a removed file still protects."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,7 +293,8 @@ class Change:
     moved_from: Key | None = None
     """An adoption of the object another key managed until its file was renamed."""
     protect: bool = False
-    """Git's `protect: true`, which apply records in the object's state entry."""
+    """Git's protection (`protect: true` in its file or a `protect:` glob), which apply records
+    in the object's state entry."""
 
     @property
     def writes(self) -> bool:

@@ -160,16 +160,29 @@ def read(path: Path) -> Plan:
 
 # --- age ----------------------------------------------------------------------------------
 
-_DURATION = re.compile(r"(?:\d+[smhd])+")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+_PARTS = re.compile(r"(?:\d+[smhd])+")
+_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
 
 def parse_duration(text: str) -> datetime.timedelta:
-    """`90m`, `24h`, `2d` or `1d12h` (s, m, h, d) as a positive timedelta; ValueError saying
-    what is wrong for anything else."""
-    if not _DURATION.fullmatch(text):
+    """`90m`, `24h`, `2d` or `1d12h` (s, m, h, d; each unit once, the largest first) as a
+    positive timedelta; ValueError saying what is wrong for anything else (`2h2h`, `30m1h`)."""
+    found = _DURATION.fullmatch(text)
+    if found is None or not text:
+        if text and _PARTS.fullmatch(text):
+            units = re.findall(r"[smhd]", text)
+            twice = next((unit for unit in _UNITS if units.count(unit) > 1), None)
+            what = f"names {twice} twice" if twice else "puts a smaller unit first"
+            raise ValueError(
+                f"{text!r} {what}: write each unit once, the largest first, such as 1d12h or 1h30m"
+            )
         raise ValueError(f"{text!r} is not a duration such as 90m, 24h or 2d")
-    seconds = sum(int(n) * _UNITS[unit] for n, unit in re.findall(r"(\d+)([smhd])", text))
+    seconds = sum(
+        int(amount) * factor
+        for amount, factor in zip(found.groups(), _UNITS.values(), strict=True)
+        if amount is not None
+    )
     if seconds == 0:
         raise ValueError(f"{text!r} is no time at all: give a duration such as 24h")
     try:

@@ -1,8 +1,9 @@
 """Pure: which objects a plan must never delete or re-create, and the message that says so.
 
 An object is protected by `protect: true` in its file or by a key glob under `protect:` in
-reconciler.yaml. A file that is gone still protects its object: state records `protect` with
-every entry apply writes, so the last applied file speaks for it. A plan that would delete a
+reconciler.yaml. A file that is gone still protects its object: state records `protect` (from
+the file or a glob: `applied` folds the globs in before planning) with every entry apply writes,
+so its last apply speaks for it, even once the glob is gone too. A plan that would delete a
 protected object (its file removed, with pruning) or re-create one (deleted outside git) fails,
 one line per object naming what protects it and how to lift that; without pruning, a removed
 protected file is an orphan marked protected. `reconciler state rm KEY` always forgets an object
@@ -11,6 +12,7 @@ without deleting it.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,12 +42,23 @@ def matching(key: Key, globs: Sequence[str]) -> str | None:
     return next((glob for glob in globs if fnmatch.fnmatchcase(key, glob)), None)
 
 
+def applied(desired: Sequence[Desired], globs: Sequence[str]) -> tuple[Desired, ...]:
+    """The definitions as a plan takes them: `protect` also true where a glob matches the key
+    (what apply records in state), the file's own flag kept in `protect_file`."""
+    return tuple(
+        dataclasses.replace(item, protect=True, protect_file=item.protected_in_file)
+        if not item.protect and matching(item.key, globs) is not None
+        else item
+        for item in desired
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Guard:
     """Why one key is protected: its file (`protect: true`), a glob of reconciler.yaml, or both.
 
-    `recorded` says the file is gone and its protection is what state recorded when it was
-    last applied."""
+    `recorded` says the file is gone and `file` is what state recorded when it was last applied
+    (its file's `protect: true` or a glob then)."""
 
     key: Key
     file: bool
@@ -54,9 +67,10 @@ class Guard:
 
     def by(self) -> str:
         reasons: list[str] = []
-        if self.file:
-            where = "its file (as last applied)" if self.recorded else "its file"
-            reasons.append(f"protect: true in {where}")
+        if self.file and self.recorded:
+            reasons.append("the protection state recorded at its last apply")
+        elif self.file:
+            reasons.append("protect: true in its file")
         if self.glob is not None:
             reasons.append(f"the glob {self.glob!r} under protect: in {CONFIG}")
         return " and ".join(reasons)
@@ -84,6 +98,8 @@ def guard(key: Key, *, file: bool, globs: Sequence[str], recorded: bool = False)
 
 def of_entry(key: Key, entry: Entry, globs: Sequence[str]) -> Guard | None:
     """The protection of a key whose file is gone: the recorded `protect`, and the globs."""
+    # Recorded protection may come from a glob since removed: only a restored file, applied
+    # without it, lifts it.
     return guard(key, file=entry.protect, globs=globs, recorded=True)
 
 
@@ -105,7 +121,8 @@ def refusals(
         elif change.action is Action.CREATE and change.id is not None:
             # A create that carries an id re-creates the object state recorded, deleted since.
             item = wanted.get(change.key)
-            found = guard(change.key, file=item is not None and item.protect, globs=globs)
+            file = item is not None and item.protected_in_file
+            found = guard(change.key, file=file, globs=globs)
             if found is not None:
                 lines.append(_recreating(change, found))
     return lines

@@ -1,21 +1,39 @@
 """Pure: what `reconciler pull` brought into git, as text, as markdown (the body of the drift
-pull request: who changed what and when) or as JSON, and the unified diff of its files."""
+pull request: who changed what and when, what merging it changes in other sandboxes, and what
+pull could not write) or as JSON, and the unified diff of its files (what they say comes from
+reconciler.pull_outcome: fields one by one, the sandboxes reached, the digest).
+
+Live text (who, names, values) is made inert in markdown: values sit in fenced blocks, other text
+in code spans unless it is plain (an email address, a timestamp), so no tag, link or @mention of
+the UI's renders.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import assert_never
 
-from reconciler.model import JsonValue, Op
+from reconciler.model import JsonValue, Key, Op
+from reconciler.pull_outcome import Outcome, digest, has_left, leaves, outcome_of
 from reconciler.pulling import Conflict, Deletion, FieldPull, ObjectPull, Pulled
-from reconciler.render import Styled, html_escaped, marker, table_cell
+from reconciler.render import Styled, code_span, html_escaped, marker, table_cell
 
 FORMAT_VERSION = 1
 BODY_LIMIT = 65_536
 """The most characters GitHub takes in a pull request's body."""
+LEFT = "<!-- reconciler:pull-left -->"
+"""In a body whose drift pull could not all write: the drift workflow reports it in the drift
+issue when no pull request carries it."""
+DIGEST = re.compile(r"<!-- reconciler:pull-digest:([0-9a-f]{64}) -->")
+"""The hidden digest of the changes a body proposes: the drift workflow does not propose again
+the changes of a pull request closed without merging."""
+
+
+# --- fields ---------------------------------------------------------------------------------
 
 
 def value(item: JsonValue) -> str:
@@ -44,6 +62,22 @@ def conflict_line(conflict: Conflict) -> str:
     )
 
 
+def digest_comment(hexdigest: str) -> str:
+    return f"<!-- reconciler:pull-digest:{hexdigest} -->"
+
+
+def _groups(outcome: Outcome, key: Key) -> list[tuple[tuple[str, ...], list[str]]]:
+    """An object's shared fields, grouped by the sandboxes they land in."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for item in outcome.shared:
+        if item.key == key:
+            groups.setdefault(item.sandboxes, []).append(item.path)
+    return list(groups.items())
+
+
+# --- text -----------------------------------------------------------------------------------
+
+
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
@@ -57,34 +91,44 @@ def _headline(item: ObjectPull) -> str:
 
 def _deleted_line(item: Deletion, done: Pulled) -> str:
     head = f'- {item.kind.value} {item.key} "{item.name}" deleted outside git ({item.id})'
+    return f"{head}: {_fate(item, done, lambda text: f'`{text}`', lambda text: text)}"
+
+
+def _fate(
+    item: Deletion, done: Pulled, command: Callable[[str], str], name: Callable[[str], str]
+) -> str:
+    """What pull did with an object deleted outside git; `command` and `name` set a command and
+    a key or path apart (in text: a command in backticks; in markdown: both as code spans)."""
     if item.protected:
         return (
-            f"{head}: kept, protected (a plan refuses to re-create it: restore it in Adobe, or "
-            "lift the protection or `reconciler state rm` it to let it go)"
+            "kept, protected (a plan refuses to re-create it: restore it in Adobe, or lift the "
+            f"protection or {command('reconciler state rm')} it to let it go)"
         )
     if item.referenced_by:
         return (
-            f"{head}: kept, still referenced by {', '.join(item.referenced_by)} (remove the "
-            "references, then pull again)"
+            f"kept, still referenced by {', '.join(name(key) for key in item.referenced_by)} "
+            "(remove the references, then pull again)"
         )
     if item.key in done.forgotten:
         verb = "would delete" if done.dry_run else "deleted"
-        where = f"{item.path} and its state entry" if item.path else "its state entry"
-        return f"{head}: {verb} {where}"
+        where = f"{name(item.path)} and its state entry" if item.path else "its state entry"
+        return f"{verb} {where}"
     if item.path is None:
-        return f"{head}: no file in git (`--deletions` forgets its state entry)"
-    return f"{head}: {item.path} kept (`--deletions` deletes it)"
+        return f"no file in git ({command('--deletions')} forgets its state entry)"
+    return f"{name(item.path)} kept ({command('--deletions')} deletes it)"
 
 
 def _state_name(done: Pulled) -> str:
     return f"state/{done.pull.sandbox}.json"
 
 
-def pull_text(done: Pulled) -> list[Styled]:
-    """The summary: each object pulled with its fields, who changed it and when; deletions and
-    conflicts; what was written."""
+def pull_text(report: Pulled | Outcome) -> list[Styled]:
+    """The summary: each object pulled with its fields, who changed it and when, and where else
+    merging it lands; deletions, conflicts and files not written; what was written."""
+    outcome = outcome_of(report)
+    done = outcome.done
     pull = done.pull
-    if not pull.has_drift:
+    if not outcome.has_drift:
         lines = [
             Styled(
                 f"Nothing to pull: the {pull.checked} managed objects in sandbox "
@@ -105,7 +149,15 @@ def pull_text(done: Pulled) -> list[Styled]:
     ]
     for item in edits:
         lines += [Styled(""), Styled(f"  {_headline(item)}", "yellow", True)]
-        lines += [Styled(f"      {field_line(field)}") for field in item.fields]
+        lines += [Styled(f"      {field_line(field)}") for field in leaves(item.fields)]
+        for sandboxes, paths in _groups(outcome, item.key):
+            lines.append(
+                Styled(
+                    f"      merging also changes {', '.join(paths)} in "
+                    f"{_sandboxes(sandboxes)} (no override there)",
+                    "yellow",
+                )
+            )
     for deleted in pull.deleted:
         lines += [Styled(""), Styled(f"  {_deleted_line(deleted, done)}", "red", True)]
     for item in pull.conflicts:
@@ -120,6 +172,15 @@ def pull_text(done: Pulled) -> list[Styled]:
             ),
         ]
         lines += [Styled(f"      {conflict_line(conflict)}") for conflict in item.conflicts]
+    for refused in outcome.refused:
+        lines += [
+            Styled(""),
+            Styled(
+                f"  ! {refused.key} ({refused.path}) not written, nor recorded: {refused.reason}",
+                "red",
+                True,
+            ),
+        ]
     lines.append(Styled(""))
     if done.dry_run:
         lines.append(Styled("Dry run: nothing written.", None, True))
@@ -136,6 +197,10 @@ def pull_text(done: Pulled) -> list[Styled]:
     return lines + _unapplied(done)
 
 
+def _sandboxes(names: Sequence[str]) -> str:
+    return f"sandbox{'es' if len(names) > 1 else ''} {', '.join(names)}"
+
+
 def _unapplied(done: Pulled) -> list[Styled]:
     count = done.pull.unapplied
     if not count:
@@ -149,10 +214,10 @@ def _unapplied(done: Pulled) -> list[Styled]:
     ]
 
 
-def unified_diff(done: Pulled) -> str:
+def unified_diff(done: Pulled | Outcome) -> str:
     """The files' changes as `git apply` reads them (a deleted file against /dev/null)."""
     out: list[str] = []
-    for change in done.files:
+    for change in outcome_of(done).done.files:
         after = change.after
         out += difflib.unified_diff(
             change.before.splitlines(keepends=True),
@@ -163,12 +228,25 @@ def unified_diff(done: Pulled) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in out)
 
 
-def pull_markdown(done: Pulled, *, limit: int = BODY_LIMIT) -> str:
-    """The body of the drift pull request: who changed what and when, and what merging it or
-    closing it does."""
+# --- markdown -------------------------------------------------------------------------------
+
+_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+:-]*(?:@[A-Za-z0-9.-]+)?")
+"""Live text that means nothing to markdown, HTML or GitHub: an email address, a timestamp."""
+
+
+def _inert(text: str) -> str:
+    """Live text in a table cell or a line: as it is when plain, else a code span."""
+    return text if _PLAIN.fullmatch(text) else table_cell(code_span(text))
+
+
+def pull_markdown(report: Pulled | Outcome, *, limit: int = BODY_LIMIT) -> str:
+    """The body of the drift pull request: who changed what and when, where else merging it
+    lands, what pull could not write, and what merging it or closing it does."""
+    outcome = outcome_of(report)
+    done = outcome.done
     pull = done.pull
     head = [marker("pull", pull.sandbox), f"### reconciler pull: sandbox `{pull.sandbox}`", ""]
-    if not pull.has_drift:
+    if not outcome.has_drift:
         head.append(
             f"**Nothing to pull.** The {pull.checked} managed objects match what git last applied."
         )
@@ -194,15 +272,61 @@ def pull_markdown(done: Pulled, *, limit: int = BODY_LIMIT) -> str:
     if edits:
         head += ["", "| Object | Kind | Fields | Who | When |", "|---|---|---|---|---|"]
         for item in edits:
-            fields = ", ".join(f"`{field.path}`" for field in item.fields)
+            fields = ", ".join(code_span(field.path) for field in leaves(item.fields))
             head.append(
-                f"| `{item.key}` | {item.kind.value} | {table_cell(fields)} | {table_cell(item.by)} | "
-                f"{table_cell(item.at)} |"
+                f"| {code_span(item.key)} | {item.kind.value} | {table_cell(fields)} | "
+                f"{_inert(item.by)} | {_inert(item.at)} |"
             )
+    if outcome.shared:
+        head += [
+            "",
+            ":warning: **Merging also changes other sandboxes.** These fields are pulled into "
+            "the body written for every sandbox, so each sandbox whose `overrides:` does not set "
+            "them gets the new values at its next apply:",
+            "",
+            "| Object | Fields | Also changes |",
+            "|---|---|---|",
+        ]
+        for item in edits:
+            for sandboxes, paths in _groups(outcome, item.key):
+                head.append(
+                    f"| {code_span(item.key)} | {table_cell(', '.join(map(code_span, paths)))} | "
+                    f"{', '.join(map(code_span, sandboxes))} |"
+                )
+    tail = _left_markdown(outcome)
+    sections = [
+        "\n".join(
+            [
+                f"<details><summary><code>{html_escaped(item.key)}</code> "
+                f"({html_escaped(item.path)}): {_plural(len(leaves(item.fields)), 'field')}"
+                "</summary>",
+                "",
+                *_fenced("diff", [field_line(field) for field in leaves(item.fields)]),
+                "",
+                "</details>",
+            ]
+        )
+        for item in edits
+    ]
+    hidden = [LEFT] if has_left(outcome) else []
+    hexdigest = digest(done)
+    if hexdigest is not None:
+        hidden.append(digest_comment(hexdigest))
+    return _fit("\n".join(head), sections, tail, "\n".join(hidden), limit, pull.sandbox)
+
+
+def _left_markdown(outcome: Outcome) -> str:
+    """What pull could not write: deletions, conflicts, files it could not edit."""
+    done = outcome.done
+    pull = done.pull
     tail: list[str] = []
     if pull.deleted:
         tail += ["**Deleted outside git:**", ""]
-        tail += [f"- {table_cell(_deleted_line(item, done)[2:])}" for item in pull.deleted]
+        for item in pull.deleted:
+            tail.append(
+                f"- {item.kind.value} {code_span(item.key)} {_inert(item.name)} deleted outside "
+                f"git ({code_span(item.id)}): {table_cell(_fate(item, done, code_span, code_span))}"
+            )
         tail.append("")
     if pull.conflicts:
         tail += [
@@ -210,34 +334,37 @@ def pull_markdown(done: Pulled, *, limit: int = BODY_LIMIT) -> str:
             "these edits unless git takes them):",
             "",
         ]
-        for item in pull.conflicts:
-            lines = [conflict_line(conflict) for conflict in item.conflicts]
-            tail += [f"- `{item.key}` by {table_cell(item.by)} at {table_cell(item.at)}", ""]
+        for pulled in pull.conflicts:
+            lines = [conflict_line(conflict) for conflict in pulled.conflicts]
+            tail += [f"- {code_span(pulled.key)} by {_inert(pulled.by)} at {_inert(pulled.at)}", ""]
             tail += [*_fenced("diff", lines), ""]
-    sections = [
-        "\n".join(
-            [
-                f"<details><summary><code>{html_escaped(item.key)}</code> ({html_escaped(item.path)}): "
-                f"{_plural(len(item.fields), 'field')}</summary>",
-                "",
-                *_fenced("diff", [field_line(field) for field in item.fields]),
-                "",
-                "</details>",
-            ]
-        )
-        for item in edits
-    ]
-    return _fit("\n".join(head), sections, "\n".join(tail).strip(), limit, pull.sandbox)
+    if outcome.refused:
+        tail += [
+            "**Not written: the file cannot be edited in place** (edit it by hand to keep these "
+            "edits; the next apply reverts them otherwise):",
+            "",
+        ]
+        tail += [
+            f"- {code_span(item.key)} ({code_span(item.path)}): {code_span(item.reason)}"
+            for item in outcome.refused
+        ]
+    return "\n".join(tail).strip()
 
 
-def pull_json(done: Pulled) -> str:
+# --- json -----------------------------------------------------------------------------------
+
+
+def pull_json(report: Pulled | Outcome) -> str:
+    outcome = outcome_of(report)
+    done = outcome.done
     pull = done.pull
     document = {
         "format_version": FORMAT_VERSION,
         "sandbox": pull.sandbox,
         "checked": pull.checked,
-        "drift": pull.has_drift,
+        "drift": outcome.has_drift,
         "dry_run": done.dry_run,
+        "digest": digest(done),
         "objects": [
             {
                 "key": item.key,
@@ -248,12 +375,13 @@ def pull_json(done: Pulled) -> str:
                 "at": item.at,
                 "fields": [
                     {"op": f.op.value, "path": f.path, "git": f.git, "live": f.live}
-                    for f in item.fields
+                    for f in leaves(item.fields)
                 ],
                 "conflicts": [
                     {"path": c.path, "git": c.git, "applied": c.applied, "live": c.live}
                     for c in item.conflicts
                 ],
+                "shared": {s.path: list(s.sandboxes) for s in outcome.shared if s.key == item.key},
             }
             for item in pull.objects
         ],
@@ -269,6 +397,7 @@ def pull_json(done: Pulled) -> str:
             }
             for item in pull.deleted
         ],
+        "refused": [dataclasses.asdict(item) for item in outcome.refused],
         "files": [{"path": change.path, "deleted": change.after is None} for change in done.files],
     }
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -277,21 +406,25 @@ def pull_json(done: Pulled) -> str:
 # --- markdown helpers -----------------------------------------------------------------------
 
 
-def _fit(head: str, sections: Sequence[str], tail: str, limit: int, sandbox: str) -> str:
-    """head, as many sections as fit under limit (a note says how many are left out), tail."""
+def _fit(
+    head: str, sections: Sequence[str], tail: str, hidden: str, limit: int, sandbox: str
+) -> str:
+    """head, as many sections as fit under limit (a note says how many are left out), tail, and
+    the hidden comments last, always."""
+    room = limit - len(hidden) - 2 if hidden else limit
     for count in range(len(sections), -1, -1):
-        hidden = len(sections) - count
+        left_out = len(sections) - count
         note = (
-            f"*Details of {_plural(hidden, 'more object')} are not shown: a pull request body "
+            f"*Details of {_plural(left_out, 'more object')} are not shown: a pull request body "
             f"holds at most {limit:,} characters. `reconciler pull --sandbox {sandbox} --dry-run` "
             "shows them all.*"
-            if hidden
+            if left_out
             else ""
         )
         text = "\n\n".join(part for part in (head, *sections[:count], tail, note) if part) + "\n"
-        if len(text) <= limit:
-            return text
-    return text[: limit - 1] + "\n"
+        if len(text) <= room:
+            return text + (f"\n{hidden}\n" if hidden else "")
+    return text[: room - 1] + "\n" + (f"\n{hidden}\n" if hidden else "")
 
 
 def _fenced(language: str, lines: Sequence[str]) -> list[str]:

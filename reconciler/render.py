@@ -657,6 +657,11 @@ def _code(text: str) -> str:
     return text.replace("`", "'")
 
 
+def code_span(text: str) -> str:
+    """Text as inline code, where no tag, link, emphasis or @mention of it renders."""
+    return f"`{_code(text)}`" if text.strip() else ""
+
+
 def html_escaped(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -740,3 +745,13 @@ def policies_text(policies: Sequence[Policy]) -> str:
 
 def policies_json(policies: Sequence[Policy]) -> str:
     return json.dumps([p.to_json() for p in policies], indent=2, sort_keys=True) + "\n"
+
+
+def annotation(level: str, path: str, message: str) -> str:
+    """A GitHub workflow command (`error`, `warning`, `notice`) that annotates a file."""
+    return f"::{level} file={_escape_property(path)}::{_escape_command(message)}\n"
+
+
+def escape_command(text: str) -> str:
+    """A workflow command's message, escaped as GitHub reads it."""
+    return _escape_command(text)

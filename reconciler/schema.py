@@ -26,7 +26,7 @@ from pydantic import (
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import ErrorDetails, core_schema
 
-from reconciler import exdschema
+from reconciler import caseschema, exdschema
 from reconciler.fields import (
     BRANCHES,
     PATTERN_HINTS,
@@ -255,16 +255,32 @@ MODELS: Mapping[Kind, type[Strict]] = {
 
 def check(kind: Kind, data: Mapping[Any, Any]) -> tuple[Issue, ...]:
     """Every problem of one parsed file (kind: included), in no particular order."""
+    issues, stopped = _checked(MODELS[kind], data, kind)
+    if stopped:
+        return issues
+    return (*issues, *rules(kind, data), *exdschema.issues(kind, data))
+
+
+def check_model(model: type[BaseModel], data: Mapping[Any, Any]) -> tuple[Issue, ...]:
+    """The problems a model of reconciler's own kinds (reconciler.cases) finds in one parsed
+    file, in the words of `check`."""
+    return _checked(model, data, None)[0]
+
+
+def _checked(
+    model: type[BaseModel], data: Mapping[Any, Any], kind: Kind | None
+) -> tuple[tuple[Issue, ...], bool]:
+    """The model's problems, and whether one of them stopped every other check."""
     nulls: list[Location] = []
     strays: list[Issue] = []  # keys that are not text, numbers JSON cannot hold
     stop = _scan(data, nulls, strays, (), set())
     if stop is not None:
-        return (stop,)
+        return (stop,), True
     issues: list[Issue] = list(strays)
     failed: set[Location] = {stray.location for stray in strays}
     null_set = set(nulls)
     try:
-        MODELS[kind].model_validate(data)
+        model.model_validate(data)
     except ValidationError as invalid:
         strayed = {stray.location for stray in strays}
         for error in invalid.errors(include_url=False):
@@ -285,14 +301,12 @@ def check(kind: Kind, data: Mapping[Any, Any]) -> tuple[Issue, ...]:
             elif location in null_set and error["type"] not in ("extra_forbidden", "invalid_key"):
                 issues.append(_null(location))
             else:
-                issues.append(_issue(kind, location, error))
+                issues.append(_issue(model, kind, location, error))
     # A null the model accepts as "absent" (`X | None`) is still refused: null is never sent.
     for location in nulls:
         if not any(location[:depth] in failed for depth in range(len(location) + 1)):
             issues.append(_null(location))
-    issues += rules(kind, data)
-    issues += exdschema.issues(kind, data)
-    return tuple(issues)
+    return tuple(issues), False
 
 
 def _null(location: Location) -> Issue:
@@ -346,7 +360,9 @@ def _scan(
     return None
 
 
-def _issue(kind: Kind, location: Location, error: ErrorDetails) -> Issue:
+def _issue(
+    model: type[BaseModel], kind: Kind | None, location: Location, error: ErrorDetails
+) -> Issue:
     """A pydantic error as a message that names the field and says what to do."""
     where = dotted(location)
     kind_of_error = error["type"]
@@ -356,7 +372,7 @@ def _issue(kind: Kind, location: Location, error: ErrorDetails) -> Issue:
         case "missing":
             return Issue(location, f"{where}: required field is missing: add it", Anchor.PARENT)
         case "extra_forbidden" | "invalid_key":
-            return Issue(location, _unknown_field(kind, location), Anchor.KEY)
+            return Issue(location, _unknown_field(model, kind, location), Anchor.KEY)
         case "literal_error":
             expected = str(context["expected"]).replace("'", "").replace(" or ", ", ")
             what = f"expected one of: {expected}"
@@ -418,7 +434,7 @@ def got(value: object) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def _unknown_field(kind: Kind, location: Location) -> str:
+def _unknown_field(model: type[BaseModel], kind: Kind | None, location: Location) -> str:
     parent = dotted(location[:-1]) + "." if location[:-1] else ""
     where = f"{parent}{location[-1]}"  # the last step is a name here, even a number: `1: x`
     if kind is Kind.FALLBACK_OFFER and len(location) == 1 and location[0] in _NOT_ON_FALLBACK:
@@ -426,7 +442,7 @@ def _unknown_field(kind: Kind, location: Location) -> str:
             f"{where}: a fallback offer has no {_NOT_ON_FALLBACK[str(location[0])]}: remove it "
             "(Adobe's fallback example sends one, but fallback offers are never constrained)"
         )
-    fields = _fields_at(MODELS[kind], location[:-1])
+    fields = _fields_at(model, location[:-1])
     close = difflib.get_close_matches(str(location[-1]), fields, n=1, cutoff=0.75)
     hint = f"did you mean {close[0]}?" if close else f"fields here: {', '.join(fields)}"
     return f"{where}: unknown field: remove it or fix its spelling ({hint})"
@@ -502,14 +518,17 @@ def json_schema(kind: Kind | None) -> dict[str, Any]:
             | exdschema.DecisionItem
             | exdschema.ItemCollection
             | exdschema.SelectionStrategy
-            | exdschema.ExdPlacement,
+            | exdschema.ExdPlacement
+            | caseschema.ProfileFile
+            | caseschema.DecisionTestFile,
             Field(discriminator="kind"),
         ]
         document = TypeAdapter(any_kind).json_schema(schema_generator=_Generator)
         document["title"] = "reconciler offers/ definition"
         document["description"] = (
             "One Offer Library object per file (legacy Offer Decisioning or Decisioning): kind, "
-            "then the API's own fields. "
+            "then the API's own fields; or one of reconciler's own kinds, never sent to Adobe "
+            "(profile, decision-test). "
             "Generated by `reconciler schema`."
         )
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **document}

@@ -22,7 +22,7 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 KINDS = (
     "tag, placement, decision-rule, personalized-offer, fallback-offer, collection, decision, "
     "ranking-formula, eligibility-rule, decision-item, item-collection, selection-strategy, "
-    "exd-placement"
+    "exd-placement, profile, decision-test"
 )
 TAG = "kind: tag\nname: Sale\n"
 PLACEMENT = (

@@ -480,7 +480,7 @@ def parse(tmp_path: Path, policies: str) -> config.Config:
         ),
         (
             "  - {name: p, severity: fatal, check: {required: description}}\n",
-            "reconciler.yaml:6:25: policies.0.severity: Input should be 'error' or 'warning'",
+            'reconciler.yaml:6:25: policies.0.severity: expected error or warning (got "fatal")',
         ),
         (
             "  - {name: p, severity: error, check: {required: x}, when: always}\n",
@@ -522,12 +522,13 @@ def parse(tmp_path: Path, policies: str) -> config.Config:
         ),
         (
             "  - {name: p, severity: error, check: {range: {field: x, min: true}}}\n",
-            "reconciler.yaml:6:63: policies.0.check.range.min: Input should be a valid number",
+            "reconciler.yaml:6:63: policies.0.check.range.min: expected a number, such as 0 "
+            "(got true)",
         ),
         (
             "  - {name: p, severity: error, check: {end-date: {within-days: 0}}}\n",
-            "reconciler.yaml:6:64: policies.0.check.end-date.within-days: Input should be greater "
-            "than or equal to 1",
+            "reconciler.yaml:6:64: policies.0.check.end-date.within-days: expected a whole number "
+            "of days from 1, such as 120 (got 0)",
         ),
         (
             "  - {name: p, severity: error, kinds: [offer], check: {required: x}}\n",
@@ -565,7 +566,8 @@ def parse(tmp_path: Path, policies: str) -> config.Config:
         ),
         (
             "  - {name: p, severity: error, check: {fallback: false}}\n",
-            "reconciler.yaml:6:50: policies.0.check.fallback: Input should be True",
+            "reconciler.yaml:6:50: policies.0.check.fallback: expected true, its only value: "
+            "remove the check to turn it off (got false)",
         ),
     ],
 )
@@ -795,7 +797,9 @@ def test_policies_that_are_not_a_list_fail_validate_located(tmp_path: Path) -> N
     done = run(root, "validate")
     assert (done.exit_code, done.stderr) == (
         1,
-        "Error: reconciler.yaml:5:11: policies: Input should be a valid list\n",
+        "Error: reconciler.yaml:5:11: policies: expected a list of policies, each a mapping such "
+        "as {name: offers-end, severity: error, check: {end-date: {within-days: 120}}} "
+        "(got a mapping)\n",
     )
 
 
@@ -824,7 +828,8 @@ def test_a_policy_holds_in_every_sandbox_s_body_overrides_included(tmp_path: Pat
     [
         (
             "protect: decisions/*\n",
-            "Error: reconciler.yaml:8:10: protect: Input should be a valid list",
+            "Error: reconciler.yaml:8:10: protect: expected a list of key globs, such as "
+            '[decisions/*, placements/web-banner] (got "decisions/*")',
         ),
         (
             "promotion: [qa]\n",

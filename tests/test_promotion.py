@@ -73,14 +73,20 @@ def test_promotion_is_an_ordered_list_of_sandbox_keys(
             "reconciler.yaml:12:5: promotion: 'stage' is listed twice: a sandbox has one place "
             "in the promotion order, so remove one",
         ),
-        ("promotion: dev\n", "reconciler.yaml:9:12: promotion: Input should be a valid list"),
+        (
+            "promotion: dev\n",
+            "reconciler.yaml:9:12: promotion: expected a list of sandbox keys in promotion order, "
+            'such as [dev, stage, prod] (got "dev")',
+        ),
         (
             "promotion: [dev, 3]\n",
-            "reconciler.yaml:9:18: promotion.1: Input should be a valid string",
+            "reconciler.yaml:9:18: promotion.1: expected a sandbox key as text, such as prod "
+            "(got 3)",
         ),
         (
             "promotion: {dev: stage}\n",
-            "reconciler.yaml:9:12: promotion: Input should be a valid list",
+            "reconciler.yaml:9:12: promotion: expected a list of sandbox keys in promotion order, "
+            "such as [dev, stage, prod] (got a mapping)",
         ),
     ],
 )
@@ -143,6 +149,8 @@ def test_sandboxes_splits_the_promotion_chain_from_the_independent_sandboxes(
         ("1d12h", datetime.timedelta(days=1, hours=12)),
         ("45s", datetime.timedelta(seconds=45)),
         ("1h0m", datetime.timedelta(hours=1)),
+        ("1d2h3m4s", datetime.timedelta(days=1, hours=2, minutes=3, seconds=4)),
+        ("36h", datetime.timedelta(hours=36)),
     ],
 )
 def test_a_duration_is_numbers_with_units(text: str, expected: datetime.timedelta) -> None:
@@ -161,6 +169,22 @@ def test_a_duration_is_numbers_with_units(text: str, expected: datetime.timedelt
         ("24 h", "'24 h' is not a duration such as 90m, 24h or 2d"),
         ("24H", "'24H' is not a duration such as 90m, 24h or 2d"),
         ("0h", "'0h' is no time at all: give a duration such as 24h"),
+        (
+            "2h2h",
+            "'2h2h' names h twice: write each unit once, the largest first, such as 1d12h or 1h30m",
+        ),
+        (
+            "1d2h3d",
+            "'1d2h3d' names d twice: write each unit once, the largest first, such as 1d12h or "
+            "1h30m",
+        ),
+        (
+            "30m1h",
+            "'30m1h' puts a smaller unit first: write each unit once, the largest first, such as "
+            "1d12h or 1h30m",
+        ),
+        ("24h ", "'24h ' is not a duration such as 90m, 24h or 2d"),
+        ("2h-2h", "'2h-2h' is not a duration such as 90m, 24h or 2d"),
         (
             "9999999999d",
             "'9999999999d' is longer than any plan can be old: use days, such as 30d",
@@ -306,6 +330,10 @@ def test_a_creation_time_that_is_not_a_time_is_refused(planned: tuple[Sandbox, P
         ("24x", "'24x' is not a duration such as 90m, 24h or 2d"),
         ("0m", "'0m' is no time at all: give a duration such as 24h"),
         ("tomorrow", "'tomorrow' is not a duration such as 90m, 24h or 2d"),
+        (
+            "2h2h",
+            "'2h2h' names h twice: write each unit once, the largest first, such as 1d12h or 1h30m",
+        ),
     ],
 )
 def test_a_bad_max_age_is_a_usage_error(

@@ -23,7 +23,7 @@ from reconciler.model import Kind
 DECISION = "summer/decision"
 BY_FILE = "protect: true in its file"
 LIFT_FILE = "remove protect: true from its file"
-RECORDED = "protect: true in its file (as last applied)"
+RECORDED = "the protection state recorded at its last apply"
 LIFT_RECORDED = "restore its file without protect: true, apply, then remove the file"
 
 
@@ -110,9 +110,12 @@ def _said(protected: tuple[str, ...], globs: tuple[str, ...], *, gone: bool) -> 
     lift: list[str] = []
     if globs:
         lift.append(_glob_lift(globs[0]))
-    if protected:
-        by.append(RECORDED if gone else BY_FILE)
-        lift.append(LIFT_RECORDED if gone else LIFT_FILE)
+    if gone:  # state recorded the protection, the file's or the glob's
+        by.append(RECORDED)
+        lift.append(LIFT_RECORDED)
+    elif protected:
+        by.append(BY_FILE)
+        lift.append(LIFT_FILE)
     if globs:
         by.append(_glob_by(globs[0]))
     return " and ".join(by), ", and ".join(lift)
@@ -144,15 +147,19 @@ def test_several_protected_deletes_are_one_line_each(tmp_path: Path) -> None:
     _remove(sandbox, DECISION)
     _remove(sandbox, "summer/collection")
     done = sandbox.run("plan", "--prune")
-    lift = f"{_glob_lift('summer/*')}; to keep it in Adobe and stop managing it, run"
+    by = f"{RECORDED} and {_glob_by('summer/*')}"
+    lift = (
+        f"{_glob_lift('summer/*')}, and {LIFT_RECORDED}; to keep it in Adobe and stop managing "
+        "it, run"
+    )
     assert (done.exit_code, done.output) == (
         1,
         "Error: the plan would delete or re-create 2 protected objects:\n"
         f"  {DECISION}: its file is gone from git and pruning would delete it (decision "
-        f"{ids[DECISION]}), but it is protected by {_glob_by('summer/*')}: to delete it, "
+        f"{ids[DECISION]}), but it is protected by {by}: to delete it, "
         f"{lift} `reconciler state rm {DECISION}`\n"
         "  summer/collection: its file is gone from git and pruning would delete it (collection "
-        f"{ids['summer/collection']}), but it is protected by {_glob_by('summer/*')}: to delete "
+        f"{ids['summer/collection']}), but it is protected by {by}: to delete "
         f"it, {lift} `reconciler state rm summer/collection`\n",
     )
 
@@ -231,7 +238,7 @@ def test_re_creating_a_protected_object_deleted_outside_git_fails_until_state_rm
     done = sandbox.run("apply", "--auto-approve")
     assert done.exit_code == 0, done.output
     assert _entry(sandbox, DECISION)["id"] != object_id
-    assert _entry(sandbox, DECISION).get("protect", False) == bool(protected)
+    assert _entry(sandbox, DECISION).get("protect", False) == bool(protected or globs)
 
 
 # --- state rm -----------------------------------------------------------------------------------
@@ -294,15 +301,54 @@ def test_state_records_protection_so_a_removed_file_keeps_it(tmp_path: Path, sav
     assert f"applied: delete decision {DECISION}" in done.output
 
 
-def test_removing_the_glob_lifts_it(tmp_path: Path) -> None:
+def test_removing_the_glob_then_applying_lifts_it(tmp_path: Path) -> None:
     sandbox = _sandbox(tmp_path, globs=("summer/dec*",))
-    _remove(sandbox, DECISION)
-    assert sandbox.run("plan", "--prune").exit_code == 1
     config = sandbox.root / "reconciler.yaml"
     config.write_text(config.read_text().replace("protect:\n  - 'summer/dec*'\n", ""))
+    assert sandbox.run("apply", "--auto-approve").exit_code == 0  # state forgets the protection
+    assert "protect" not in _entry(sandbox, DECISION)
+    _remove(sandbox, DECISION)
     done = sandbox.run("apply", "--auto-approve", "--prune")
     assert done.exit_code == 0, done.output
     assert DECISION not in _state(sandbox)["objects"]
+
+
+@pytest.mark.parametrize("glob", ["summer/dec*", "summer/*"])
+def test_state_records_glob_protection_so_a_removed_file_and_glob_keep_it(
+    tmp_path: Path, glob: str
+) -> None:
+    """Found in review: only `protect: true` in a file was recorded, so removing the file and
+    the glob in one change deleted a glob-protected object."""
+    sandbox = _sandbox(tmp_path, globs=(glob,))
+    assert _entry(sandbox, DECISION)["protect"] is True
+    assert "protect" not in _entry(sandbox, "tags/summer")
+    assert sandbox.run("plan", "--detailed-exitcode").exit_code == 0  # recorded: nothing to do
+    object_id = _entry(sandbox, DECISION)["id"]
+    _remove(sandbox, DECISION)
+    config = sandbox.root / "reconciler.yaml"
+    config.write_text(config.read_text().replace(f"protect:\n  - {glob!r}\n", ""))
+    orphans = json.loads(sandbox.run("plan", "--format", "json").output)["orphans"]
+    assert [o for o in orphans if o["key"] == DECISION] == [
+        {"key": DECISION, "kind": "decision", "id": object_id, "protected": True}
+    ]
+    expected = _deleting(object_id, RECORDED, LIFT_RECORDED)
+    for command in (("plan", "--prune"), ("apply", "--auto-approve", "--prune")):
+        done = sandbox.run(*command)
+        assert (done.exit_code, done.output) == (1, expected), command
+    assert _live(sandbox, Kind.DECISION, object_id)["name"] == "Home page summer"
+
+
+def test_adding_a_glob_is_a_state_only_refresh(tmp_path: Path) -> None:
+    sandbox = _sandbox(tmp_path)
+    config = sandbox.root / "reconciler.yaml"
+    config.write_text(config.read_text() + "protect: [summer/dec*]\n")
+    plan = sandbox.run("plan")
+    assert plan.exit_code == 0, plan.output
+    assert f"* refresh decision {DECISION}" in plan.output
+    assert "(protect changed in git: state records it)" in plan.output
+    assert sandbox.run("apply", "--auto-approve").exit_code == 0
+    assert _entry(sandbox, DECISION)["protect"] is True
+    assert sandbox.run("plan", "--detailed-exitcode").exit_code == 0
 
 
 # --- never sent, never diffed -------------------------------------------------------------------
@@ -312,7 +358,11 @@ def test_protect_is_never_sent_nor_diffed_for_any_kind(tmp_path: Path) -> None:
     """Every file of the example estate (every kind of both models) protected: nothing of it
     reaches Adobe, the plan's documents or operations; state records it for each."""
     root = make_repo(tmp_path / "repo")
-    files = sorted((root / "offers").rglob("*.yaml"))
+    files = [  # reconciler's own kinds (profile, decision-test) are never sent: no protect
+        path
+        for path in sorted((root / "offers").rglob("*.yaml"))
+        if path.relative_to(root / "offers").parts[0] not in ("profiles", "tests")
+    ]
     kinds = set()
     for path in files:
         text = path.read_text()
@@ -409,8 +459,15 @@ def test_a_decision_item_may_be_protected(tmp_path: Path) -> None:
             "10:11: protect.0: 'summer/sale.yaml' never matches a key: a key is the path under "
             "offers/ without the suffix, so write 'summer/sale'",
         ),
-        ("protect: [1]", "10:11: protect.0: Input should be a valid string"),
-        ("protect: summer/*", "10:10: protect: Input should be a valid list"),
+        (
+            "protect: [1]",
+            "10:11: protect.0: expected a key glob as text, such as decisions/* (got 1)",
+        ),
+        (
+            "protect: summer/*",
+            "10:10: protect: expected a list of key globs, such as [decisions/*, "
+            'placements/web-banner] (got "summer/*")',
+        ),
     ],
 )
 def test_protect_globs_in_the_configuration_are_checked_at_their_place(

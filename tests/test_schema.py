@@ -905,7 +905,9 @@ def test_the_schema_picks_the_kind_by_its_kind_field() -> None:
     document = schema.json_schema(None)
     assert document["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert document["discriminator"]["propertyName"] == "kind"
-    assert sorted(document["discriminator"]["mapping"]) == sorted(kind.value for kind in Kind)
+    assert sorted(document["discriminator"]["mapping"]) == sorted(
+        [*(kind.value for kind in Kind), "profile", "decision-test"]
+    )
 
 
 def _objects(node: object) -> list[dict[str, Any]]:
@@ -920,7 +922,7 @@ def _objects(node: object) -> list[dict[str, Any]]:
 def test_the_schema_closes_every_object_and_never_allows_null() -> None:
     document = schema.json_schema(None)
     objects = _objects(document)
-    assert len(objects) == 44  # 26 legacy models, 18 Decisioning ones
+    assert len(objects) == 47  # 26 legacy models, 18 Decisioning ones, 3 of profile and decision-test
     assert all(o.get("additionalProperties") is False for o in objects)
     assert '"null"' not in json.dumps(document)
 

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 
-from reconciler import commands, planfile, render
+from reconciler import commands, planfile, pull_report, render
 from reconciler.cli import cli
 from reconciler.model import Action, Change, Key, Kind, Plan, Reason
 
@@ -26,6 +26,8 @@ NAMES = ["apply-sandbox.yml", "apply.yml", "ci.yml", "drift.yml", "plan-comment.
 ADOBE_SECRETS = {"ADOBE_CLIENT_ID", "ADOBE_CLIENT_SECRET", "ADOBE_SCOPES"}
 CALLS_ADOBE = re.compile(r"^\s*reconciler (plan|apply|drift|pull)\b", re.MULTILINE)
 DRIFT_PR_TOKEN = "${{ secrets.DRIFT_PR_TOKEN || github.token }}"
+PUSH_CREDENTIALS = {"PUSH_TOKEN", "DEPLOY_KEY"}
+"""The env names a step that pushes with git gets its credential under (no other step does)."""
 APPLY_SANDBOX = "./.github/workflows/apply-sandbox.yml"
 
 # Every action the workflows use, pinned to the commit of a release of the major in use (read
@@ -113,7 +115,11 @@ def test_write_access_is_granted_only_to_the_jobs_that_write() -> None:
         ("apply-sandbox.yml", "apply"): {"contents": "write", "issues": "write"},
         **{("apply.yml", j): {"contents": "write", "issues": "write"} for j in apply_jobs},
         ("drift.yml", "drift"): {"contents": "read", "issues": "write"},
-        ("drift.yml", "pull-request"): {"contents": "write", "pull-requests": "write"},
+        ("drift.yml", "pull-request"): {
+            "contents": "write",
+            "pull-requests": "write",
+            "issues": "write",
+        },
         ("plan-comment.yml", "comment"): {"actions": "read", "pull-requests": "write"},
     }
 
@@ -144,18 +150,22 @@ def test_plan_comments_are_found_by_the_marker_the_renderer_writes() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "job", "kind"),
+    ("name", "job", "kinds"),
     [
-        ("apply-sandbox.yml", "apply", "apply"),
-        ("drift.yml", "drift", "drift"),
-        ("drift.yml", "pull-request", "pull"),
+        ("apply-sandbox.yml", "apply", ["apply", "apply"]),
+        ("drift.yml", "drift", ["drift", "drift"]),
+        # The pull request (open-or-update, close), and the drift issue for what pull could not
+        # write when no pull request carries it.
+        ("drift.yml", "pull-request", ["pull", "drift", "pull"]),
     ],
 )
-def test_issues_are_found_by_the_marker_the_renderer_writes(name: str, job: str, kind: str) -> None:
+def test_issues_are_found_by_the_marker_the_renderer_writes(
+    name: str, job: str, kinds: list[str]
+) -> None:
     steps = _load(name)["jobs"][job]["steps"]
     scripts = [s["with"]["script"] for s in steps if "script" in s.get("with", {})]
-    assert len(scripts) == 2  # open-or-update, and close
-    for script in scripts:
+    assert len(scripts) == len(kinds)
+    for script, kind in zip(scripts, kinds, strict=True):
         assert f"const marker = `{render.marker(kind, '${sandbox}')}`;" in script
 
 
@@ -189,18 +199,18 @@ def test_adobe_secrets_reach_only_the_steps_that_call_adobe(name: str) -> None:
                 for key in ADOBE_SECRETS & set(step.get("env", {})):
                     assert step["env"][key] == f"${{{{ secrets.{key} }}}}"
                     allowed.add(f"{where}.env.{key}")
-            if (name, job_id) == ("apply-sandbox.yml", "apply") and (
-                _action(step) == "actions/checkout"
-            ):
+            if (name, job_id) == ("apply-sandbox.yml", "apply") and _pushes([step]):
                 # A deploy key to push state/ past branch protection: git only, never Adobe.
-                assert step["with"]["ssh-key"] == "${{ secrets.STATE_DEPLOY_KEY }}"
-                allowed.add(f"{where}.with.ssh-key")
-            if (name, job_id) == ("drift.yml", "pull-request") and "with" in step:
+                assert step["env"]["DEPLOY_KEY"] == "${{ secrets.STATE_DEPLOY_KEY }}"
+                allowed.add(f"{where}.env.DEPLOY_KEY")
+            if (name, job_id) == ("drift.yml", "pull-request"):
                 # A token that pushes the drift branch and opens its pull request: GitHub only.
-                for key in ("token", "github-token"):
-                    if key in step["with"]:
-                        assert step["with"][key] == DRIFT_PR_TOKEN
-                        allowed.add(f"{where}.with.{key}")
+                if _pushes([step]):
+                    assert step["env"]["PUSH_TOKEN"] == DRIFT_PR_TOKEN
+                    allowed.add(f"{where}.env.PUSH_TOKEN")
+                if "github-token" in step.get("with", {}):
+                    assert step["with"]["github-token"] == DRIFT_PR_TOKEN
+                    allowed.add(f"{where}.with.github-token")
         if job.get("uses") == APPLY_SANDBOX:
             # The repository's secrets, passed one by one to apply-sandbox.yml (never `inherit`).
             for key, value in job["secrets"].items():
@@ -409,19 +419,60 @@ def _pushes(steps: list[dict[str, Any]]) -> bool:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_checkouts_keep_no_credentials_except_where_state_is_pushed(name: str) -> None:
-    for job_id, job in _load(name)["jobs"].items():
-        steps = job.get("steps", [])
-        for index, step in enumerate(steps):
-            if _action(step) != "actions/checkout":
-                continue
-            keeps = step["with"]["persist-credentials"]
-            # Credentials stay only when a later step of the job pushes with git.
-            assert keeps is _pushes(steps[index + 1 :]), (name, job_id, index)
-            assert keeps is False or (name, job_id) in {
-                ("apply-sandbox.yml", "apply"),
-                ("drift.yml", "pull-request"),
-            }
+def test_no_checkout_keeps_credentials(name: str) -> None:
+    # A credential persisted in .git/config is readable by every later step of the job; the
+    # steps that push get theirs for their own git calls (the next test).
+    for job_id, step in _steps(_load(name)):
+        if _action(step) == "actions/checkout":
+            assert step["with"]["persist-credentials"] is False, (name, job_id)
+            assert not {"token", "ssh-key"} & set(step["with"]), (name, job_id)
+    assert "artipacked" not in (WORKFLOWS / name).read_text()  # no zizmor ignore needed
+
+
+@pytest.mark.parametrize(
+    ("name", "job_id", "credentials"),
+    [
+        (
+            "apply-sandbox.yml",
+            "apply",
+            {"DEPLOY_KEY": "${{ secrets.STATE_DEPLOY_KEY }}", "PUSH_TOKEN": "${{ github.token }}"},
+        ),
+        ("drift.yml", "pull-request", {"PUSH_TOKEN": DRIFT_PR_TOKEN}),
+    ],
+)
+def test_a_push_credential_reaches_only_the_step_that_pushes(
+    name: str, job_id: str, credentials: dict[str, str]
+) -> None:
+    steps = _load(name)["jobs"][job_id]["steps"]
+    holders = [step for step in steps if PUSH_CREDENTIALS & set(step.get("env", {}))]
+    assert holders == [step for step in steps if _pushes([step])]
+    (step,) = holders
+    assert {key: step["env"][key] for key in PUSH_CREDENTIALS & set(step["env"])} == credentials
+    run = step["run"]
+    # The token goes into an HTTP header in the environment of this step's git calls, masked;
+    # never into .git/config (`git config`, `git remote`) nor onto a command line (`git -c`).
+    assert [line.strip() for line in run.splitlines() if "$PUSH_TOKEN" in line] == [
+        "auth=$(printf 'x-access-token:%s' \"$PUSH_TOKEN\" | base64 --wrap=0)"
+    ]
+    assert 'echo "::add-mask::$auth"' in run
+    assert 'GIT_CONFIG_KEY_0="http.$GITHUB_SERVER_URL/.extraheader"' in run
+    assert 'GIT_CONFIG_VALUE_0="AUTHORIZATION: basic $auth"' in run
+    assert all(
+        re.fullmatch(r'git config user\.(name|email) "[^"]+"', line.strip())
+        for line in run.splitlines()
+        if "git config" in line
+    )
+    assert not re.search(r"git (-c|remote|credential)\b", run)
+    if "DEPLOY_KEY" in credentials:
+        # The deploy key goes to a file only this step's ssh reads, removed on exit, and the
+        # server's host keys come from its API over HTTPS (no trust on first use).
+        assert [line.strip() for line in run.splitlines() if "$DEPLOY_KEY" in line] == [
+            'if [ -n "$DEPLOY_KEY" ]; then',
+            '(umask 077 && printf \'%s\\n\' "$DEPLOY_KEY" > "$key")',
+        ]
+        assert "trap 'rm -f \"$key\"' EXIT" in run
+        assert '"$GITHUB_API_URL/meta"' in run
+        assert "-o StrictHostKeyChecking=yes" in run
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -468,6 +519,60 @@ def test_a_drift_pull_request_carries_offers_only_from_reconciler_pull() -> None
     closed = scripts["Close the drift pull request when the sandbox is clean"]
     assert closed["if"] == "steps.pull.outputs.exitcode == '0'"
     assert 'state: "closed"' in closed["with"]["script"]
+
+
+def _drift_scripts() -> dict[str, dict[str, Any]]:
+    job = _load("drift.yml")["jobs"]["pull-request"]
+    return {step["name"]: step for step in job["steps"] if _action(step) == "actions/github-script"}
+
+
+def test_a_rejected_drift_is_known_by_the_digest_of_its_change() -> None:
+    """Found in review: a rejection was keyed to the branch's tip, so once main moved the same
+    UI edits came back as a new pull request."""
+    opened = _drift_scripts()["Open or update the drift pull request"]
+    script = opened["with"]["script"]
+    # The digest the renderer hides in the body (pull_report.digest: the fields and values
+    # pulled, not who or when, nor the base commit) is what the script reads...
+    pattern = re.search(r"const digest = body\.match\(/(.+)/\)\?\.\[1\];", script)
+    assert pattern is not None
+    assert pattern.group(1) == pull_report.DIGEST.pattern
+    hexdigest = "0123456789abcdef" * 4
+    assert re.fullmatch(pattern.group(1), pull_report.digest_comment(hexdigest))
+    # ...and compares with the bodies of the pull requests closed without merging.
+    comment = pull_report.digest_comment("${digest}")
+    assert f'(p.body ?? "").includes(`{comment}`)' in script
+    assert "!p.merged_at" in script
+    assert "head.sha" not in script
+    assert "getBranch" not in script
+
+
+def test_what_pull_cannot_write_is_in_the_pull_request_or_else_the_drift_issue() -> None:
+    """Found in review: conflicts, kept deletions and files pull cannot edit were only in the
+    job summary when no pull request was opened."""
+    scripts = _drift_scripts()
+    opened = scripts["Open or update the drift pull request"]
+    assert opened["id"] == "proposal"
+    # The pull request's body is the whole report, the part pull could not write included.
+    assert opened["env"]["REPORT"] == "${{ runner.temp }}/pull.md"
+    assert opened["with"]["script"].count('core.setOutput("carried", "true");') == 2
+    issue = scripts["Report what pull could not write in the drift issue"]
+    assert issue["if"] == (
+        "steps.pull.outputs.exitcode == '0' || steps.pull.outputs.exitcode == '2'"
+    )
+    assert issue["env"] == {
+        "SANDBOX": "${{ matrix.sandbox }}",
+        "REPORT": "${{ runner.temp }}/pull.md",
+        "CARRIED": "${{ steps.proposal.outputs.carried == 'true' }}",
+    }
+    assert "github-token" not in issue["with"]  # the workflow's own token: issues: write
+    script = issue["with"]["script"]
+    assert f'report.includes("{pull_report.LEFT}")' in script
+    assert 'if (left && process.env.CARRIED !== "true") {' in script
+    assert "github.rest.issues.create(" in script
+    assert 'state: "closed"' in script  # nothing left, or a pull request carries it
+    # Steps run in order: the proposal says whether it carries the report before the issue.
+    names = [step.get("name") for step in _load("drift.yml")["jobs"]["pull-request"]["steps"]]
+    assert names.index(opened["name"]) < names.index(issue["name"])
 
 
 def test_the_drift_jobs_get_the_sandboxes_of_their_choice(tmp_path: Path) -> None:
