@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Discriminator, Field
+from pydantic import Tag as Branch
 
-from reconciler.fields import DateTime, Ref, Strict, Text
+from reconciler.fields import INLINE, REF, DateTime, Ref, Strict, Text
 
 PROFILE = "profile"
 DECISION_TEST = "decision-test"
@@ -35,13 +36,31 @@ class ProfileFile(ProfileFields):
     kind: Literal["profile"]
 
 
+def _profile_branch(value: object) -> str | None:
+    if isinstance(value, dict):
+        return REF if "ref" in value else INLINE
+    return None
+
+
+ProfileChoice = Annotated[
+    # the inline branch first: an unknown field's spelling hint names the profile's fields
+    Annotated[ProfileFields, Branch(INLINE)] | Annotated[Ref, Branch(REF)],
+    Discriminator(
+        _profile_branch,
+        custom_error_type="profile",
+        custom_error_message="expected {ref: <key of a kind: profile file>} or the profile's "
+        "fields (attributes:, audiences:, context:)",
+    ),
+]
+
+
 class DecisionTestFile(Strict):
     """A decision test: `reconciler test` simulates it and compares the outcome."""
 
     kind: Literal["decision-test"]
     description: Text | None = None
     decision: Ref = Field(description="The decision (or selection strategy) to simulate.")
-    profile: Ref | ProfileFields = Field(
+    profile: ProfileChoice = Field(
         description="A profile: {ref: <key of a kind: profile file>}, or its fields inline."
     )
     at: DateTime = Field(description="The moment simulated (tests never depend on the clock).")

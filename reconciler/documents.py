@@ -182,8 +182,11 @@ class _Text:
                     continue  # neither could: positions fall back to 1:1
         return self._root
 
-    def position(self, location: Location, anchor: Anchor = Anchor.VALUE) -> tuple[int, int]:
-        """(line, column), 1-based, of what a location names; steps not in the file stop early."""
+    def position(
+        self, location: Location, anchor: Anchor = Anchor.VALUE, within: int | None = None
+    ) -> tuple[int, int]:
+        """(line, column), 1-based, of what a location names; steps not in the file stop early.
+        `within`: a character offset inside the text value there (a PQL syntax error)."""
         if anchor is Anchor.PARENT:
             location = location[:-1]
         node = self.root()
@@ -207,7 +210,29 @@ class _Text:
                 mark = node.start_mark
             else:
                 break
+        else:
+            if within is not None and isinstance(node, ScalarNode):
+                return self._inside(node, within)
         return mark.line + 1, mark.column + 1
+
+    def _inside(self, node: ScalarNode, offset: int) -> tuple[int, int]:
+        """The position of a character of a scalar's text: exact for a one-line plain or
+        quoted scalar (escapes aside) and for a literal block (`|`); else the scalar's start."""
+        start, end = node.start_mark, node.end_mark
+        if node.style in (None, "", '"', "'") and start.line == end.line:
+            quoted = 1 if node.style in ('"', "'") else 0
+            return start.line + 1, start.column + 1 + quoted + offset
+        if node.style == "|":
+            lines = self.text.splitlines()
+            before = str(node.value)[:offset]
+            row = before.count("\n")
+            column = len(before) - (before.rfind("\n") + 1)
+            first = start.line + 1  # the line after the `|` header
+            if first + row < len(lines):
+                content = lines[first]
+                indent = len(content) - len(content.lstrip(" "))
+                return first + row + 1, indent + column + 1
+        return start.line + 1, start.column + 1
 
     def _members(self, node: MappingNode) -> dict[str, Any]:
         """A mapping node's (key, value) pairs by key, first copy first, built once per node:
@@ -220,8 +245,14 @@ class _Text:
             self._index[id(node)] = index
         return index
 
-    def problem(self, location: Location, message: str, anchor: Anchor = Anchor.VALUE) -> Problem:
-        line, column = self.position(location, anchor)
+    def problem(
+        self,
+        location: Location,
+        message: str,
+        anchor: Anchor = Anchor.VALUE,
+        within: int | None = None,
+    ) -> Problem:
+        line, column = self.position(location, anchor, within)
         return Problem(self.display, line, column, message)
 
 
@@ -396,7 +427,7 @@ def _read(
     # With `overrides:`, the body of each sandbox is checked (reconciler.overrides).
     patches, issues = overrides.check(parsed, sandboxes, lambda body: _issues(kind, body))
     for issue in issues:
-        problems.append(source.problem(issue.location, issue.message, issue.anchor))
+        problems.append(source.problem(issue.location, issue.message, issue.anchor, issue.within))
     # `{ref: key}` becomes a typed reference at the kind's reference fields, and only there.
     # `kind`, `protect` and `overrides` are reconciler's own: never sent to Adobe, never diffed.
     fields = {name: value for name, value in parsed.items() if name not in _OWN}
@@ -419,7 +450,7 @@ def _case(
         if shape is not None:
             issues.append(Issue(("kind",), shape, Anchor.PARENT))
     for issue in issues:
-        problems.append(source.problem(issue.location, issue.message, issue.anchor))
+        problems.append(source.problem(issue.location, issue.message, issue.anchor, issue.within))
     return None if issues else _Case(source, key, kind, parsed)
 
 
@@ -751,11 +782,17 @@ class _InSandbox(_Text):
         super().__init__(text.display, text.text)
         self._text, self._body, self._patch, self._sandbox = text, body, patch, sandbox
 
-    def problem(self, location: Location, message: str, anchor: Anchor = Anchor.VALUE) -> Problem:
+    def problem(
+        self,
+        location: Location,
+        message: str,
+        anchor: Anchor = Anchor.VALUE,
+        within: int | None = None,
+    ) -> Problem:
         location, anchor = overrides.located(
             self._body, self._patch, self._sandbox, location, anchor
         )
-        return self._text.problem(location, message, anchor)
+        return self._text.problem(location, message, anchor, within)
 
 
 def _name_clashes(loaded: list[_Loaded]) -> Iterator[Problem]:

@@ -68,8 +68,8 @@ class Ref(Strict):
 
 
 # Branch names of the reference union: pydantic puts them in error locations; `check` drops them.
-LITERAL_ID, REF = "<literal id>", "<{ref: key}>"
-BRANCHES = frozenset({LITERAL_ID, REF})
+LITERAL_ID, REF, INLINE = "<literal id>", "<{ref: key}>", "<inline>"
+BRANCHES = frozenset({LITERAL_ID, REF, INLINE})
 REFERENCE_HELP = "expected an Adobe id (a string) or {ref: <key of a file in offers/>}"
 
 

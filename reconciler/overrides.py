@@ -106,7 +106,7 @@ def check(
 
 def _relocated(base: Mapping[str, Any], patch: JsonObject, sandbox: str, issue: Issue) -> Issue:
     location, anchor = located(base, patch, sandbox, issue.location, issue.anchor)
-    return Issue(location, issue.message, anchor)
+    return dataclasses.replace(issue, location=location, anchor=anchor)
 
 
 def _patches(

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler import pql
 from reconciler.model import Kind
 
 Location = tuple[str | int, ...]
@@ -35,6 +36,7 @@ class Issue:
     location: Location
     message: str
     anchor: Anchor = Anchor.VALUE
+    within: int | None = None  # a character offset inside the text value (a PQL syntax error)
 
 
 # --- guardrails (reference §6.4) -------------------------------------------------------------
@@ -129,6 +131,33 @@ def rules(kind: Kind, body: Mapping[Any, Any]) -> Iterator[Issue]:
             )
     if kind is Kind.DECISION:
         yield from _criteria(_list(body, "criteria"))
+    yield from pql_syntax(kind, body)
+
+
+PQL_FIELDS: Mapping[Kind, str] = {
+    Kind.DECISION_RULE: "condition",
+    Kind.ELIGIBILITY_RULE: "condition",
+    Kind.RANKING_FORMULA: "expression",
+}
+
+
+def pql_syntax(kind: Kind, body: Mapping[Any, Any]) -> Iterator[Issue]:
+    """A rule's or formula's PQL that does not parse, at the character where it stops."""
+    field = PQL_FIELDS.get(kind)
+    holder = body.get(field) if field else None
+    text = holder.get("value") if isinstance(holder, dict) else None
+    if field is None or not isinstance(text, str) or not text.strip():
+        return
+    try:
+        pql.parse(text)
+    except pql.PqlSyntaxError as error:
+        where = f"line {error.line}, " if "\n" in text else ""
+        yield Issue(
+            (field, "value"),
+            f"{field}.value: PQL syntax error at {where}column {error.column} of the "
+            f"{'rule' if field == 'condition' else 'formula'}: {error.message}",
+            within=error.offset,
+        )
 
 
 def at_most(body: Mapping[Any, Any], name: str, limit: int, noun: str) -> Iterator[Issue]:
