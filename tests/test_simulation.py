@@ -552,3 +552,76 @@ def test_a_bad_profile_file_is_located(tmp_path: Path) -> None:
     result = run(made, "simulate", "-d", "decisions/home-page", "-p", str(profile))
     assert result.exit_code == 1
     assert result.output.splitlines()[0].startswith(f"{profile}:2:1: audience: unknown field")
+
+
+def test_failing_tests_annotate_their_files_for_github(tmp_path: Path) -> None:
+    made = make_repo(tmp_path / "repo")
+    path = made / "offers/summer/free-shipping.yaml"
+    path.write_text(path.read_text().replace("priority: 20", "priority: 70"))
+    result = run(made, "test", "--format", "github")
+    assert result.exit_code == 1
+    assert result.stdout == (
+        "::error file=offers/tests/gold-member-summer.yaml::decision test "
+        "tests/gold-member-summer failed: placements/web-banner: expected [summer/sale-60], got "
+        "[summer/free-shipping]; placements/email-body: expected [fallback/default], got "
+        "[summer/sale-60]; placements/app-card: expected [summer/free-shipping], got nothing\n"
+        "::notice::5 decision tests: 4 passed, 1 failed\n"
+    )
+
+
+def test_an_uncertain_outcome_fails_the_test_as_unknown(root: Path) -> None:
+    write(
+        root,
+        "r/events",
+        "kind: decision-rule\nname: Buyers\ncondition: {type: PQL, format: pql/text, value: "
+        "'select e from xEvent where e.eventType.equals(\"purchase\", true)'}\n",
+    )
+    offer(
+        root,
+        "o/maybe",
+        priority=90,
+        constraint="profileConstraintType: eligibilityRule\n          eligibilityRule: {ref: r/events}",
+    )
+    offer(root, "o/sure", priority=10)
+    legacy(root, ONE_CRITERION)
+    write(
+        root,
+        "tests/sure",
+        """\
+        kind: decision-test
+        decision: {ref: d/main}
+        profile: {attributes: {}}
+        at: "2027-06-01T00:00:00Z"
+        expect:
+          p/one: [o/sure]
+        """,
+    )
+    result = run(root, "test", "--format", "json")
+    assert result.exit_code == 1
+    found = json.loads(result.stdout)
+    assert found["summary"] == "1 decision test: 0 passed, 0 failed, 1 unknown"
+    (row,) = found["tests"]
+    assert row["status"] == "unknown"
+    assert len(row["mismatches"]) == 1
+    assert row["mismatches"][0].startswith('p/one: uncertain: rule "Buyers" uses ')
+
+
+def test_a_fallback_test_passes_only_when_every_placement_falls_back(root: Path) -> None:
+    offer(root, "o/draft", priority=1, status="draft")
+    legacy(root, ONE_CRITERION)
+    write(
+        root,
+        "tests/falls-back",
+        """\
+        kind: decision-test
+        decision: {ref: d/main}
+        profile: {attributes: {}}
+        at: "2027-06-01T00:00:00Z"
+        fallback: true
+        """,
+    )
+    assert run(root, "test").exit_code == 0
+    offer(root, "o/draft", priority=1)  # approved now: no fallback
+    result = run(root, "test")
+    assert result.exit_code == 1
+    assert "        p/one: expected the fallback, got [o/draft]" in result.stdout.splitlines()
