@@ -297,7 +297,10 @@ def plan_markdown(plan: Plan, *, limit: int = COMMENT_LIMIT) -> str:
             notes.append(f"Defined in `{change.source}`.")
         notes += _notes(change, "`")
         if change.drift is not None:
-            notes.append(f"Last changed outside git by `{change.drift.by}` at {change.drift.at}.")
+            notes.append(
+                f"Last changed outside git by {code_span(change.drift.by)} at "
+                f"{html_escaped(change.drift.at)}."
+            )
         if notes:
             body += ["", *notes]
         if change.action is Action.CREATE and change.desired is not None:
@@ -388,8 +391,8 @@ def drift_markdown(drift: Drift, *, limit: int = COMMENT_LIMIT) -> str:
     ]
     for item in drift.objects:
         head.append(
-            f"| `{item.key or item.id}` | {item.kind.value} | {item.status.value} | "
-            f"{table_cell(item.by or '')} | {table_cell(item.at or '')} |"
+            f"| {code_span(item.key or item.id)} | {item.kind.value} | {item.status.value} | "
+            f"{table_cell(code_span(item.by or ''))} | {table_cell(html_escaped(item.at or ''))} |"
         )
     sections = []
     for item in drift.objects:
@@ -531,7 +534,8 @@ def report_markdown(report: Report) -> str:
     ]
     for result in report.results:
         lines.append(
-            f"| `{result.key}` | {result.action.value} | {result.outcome.value} | {table_cell(_result_detail(result))} |"
+            f"| `{result.key}` | {result.action.value} | {result.outcome.value} | "
+            f"{table_cell(html_escaped(_result_detail(result)))} |"
         )
     if not report.succeeded:
         lines += [

@@ -823,9 +823,9 @@ def test_drift_lists_who_changed_what_and_how_to_keep_it() -> None:
         "\n"
         "| Object | Kind | What | Who | When |\n"
         "|---|---|---|---|---|\n"
-        "| `summer/sale` | personalized-offer | changed | alice@example.com | 2026-11-20T09:30:00.000Z |\n"
+        "| `summer/sale` | personalized-offer | changed | `alice@example.com` | 2026-11-20T09:30:00.000Z |\n"
         "| `placements/web` | placement | deleted |  |  |\n"
-        "| `dps:tag:9` | tag | unmanaged | bob@example.com | 2026-11-21T08:00:00.000Z |\n"
+        "| `dps:tag:9` | tag | unmanaged | `bob@example.com` | 2026-11-21T08:00:00.000Z |\n"
         "\n"
         "<details><summary><code>summer/sale</code>: 2 field(s)</summary>\n"
         "\n"
@@ -1047,3 +1047,30 @@ def test_what_the_workflows_post_never_contains_the_credentials(tmp_path: Path) 
     files = [(repo / "plan.json").read_text(), (repo / "state" / "prod.json").read_text()]
     for text in (*outputs, *files):
         assert secret not in text
+
+
+def test_a_hostile_ui_user_name_renders_inert_in_drift_and_plan_comments() -> None:
+    """`by` is whatever the server says modified an object: it must not become markup, a link,
+    an image or an @mention in the issue or the plan comment."""
+    evil = "<img src=x onerror=alert(1)> @org/team `x` [y](z)"
+    drift = Drift(
+        "prod",
+        (
+            ObjectDrift(
+                Key("summer/sale"),
+                Kind.PERSONALIZED_OFFER,
+                ObjectId("dps:personalized-offer:2b"),
+                "Summer sale",
+                DriftStatus.CHANGED,
+                (FieldDrift(Op.REPLACE, "/rank/priority", 5, 10),),
+                by=evil,
+                at="2026-11-20T09:30:00.000Z",
+            ),
+        ),
+        checked=1,
+    )
+    row = next(line for line in render.drift_markdown(drift).splitlines() if "summer/sale" in line)
+    assert row == (
+        "| `summer/sale` | personalized-offer | changed | "
+        "`<img src=x onerror=alert(1)> @org/team 'x' [y](z)` | 2026-11-20T09:30:00.000Z |"
+    )
