@@ -678,3 +678,38 @@ def test_the_workflow_applies_the_promotion_order_of_reconciler_yaml(tmp_path: P
     assert _order(config, tmp_path) == (["dev", "stage", "prod"], ["eu", "us"])
     without = config.replace("promotion: [dev, local, stage, prod]\n", "")
     assert _order(without, tmp_path) == ([], ["dev", "eu", "prod", "stage", "us"])
+
+
+def test_pull_requests_run_the_decision_tests_and_comment_the_outcomes_that_change() -> None:
+    """Decision tests run in the validate job (offline: forks too); each sandbox's comment gains
+    the outcomes, simulated on a checkout of the base commit, appended after the plan."""
+    workflow = _load("plan.yml")
+    steps = workflow["jobs"]["validate"]["steps"]
+    tests = _step(workflow, "validate", "reconciler test")
+    assert tests["run"] == "reconciler test --format github"
+    assert "env" not in tests  # no credentials: it never calls Adobe
+    assert steps.index(tests) > steps.index(_step(workflow, "validate", "validate --format github"))
+    sandbox = workflow["jobs"]["sandbox"]["steps"]
+    base = next(s for s in sandbox if s.get("with", {}).get("path") == ".base")
+    assert _action(base) == "actions/checkout"
+    assert base["with"] == {
+        "ref": "${{ github.event.pull_request.base.sha }}",
+        "path": ".base",
+        "persist-credentials": False,
+    }
+    outcomes = _step(workflow, "sandbox", "reconciler outcomes")
+    assert (
+        'reconciler outcomes --before .base --sandbox "$SANDBOX" --format markdown'
+        in outcomes["run"]
+    )
+    assert outcomes["run"].rstrip().endswith(">> comment/body.md")
+    order = [
+        sandbox.index(s)
+        for s in (
+            _step(workflow, "sandbox", "reconciler plan --sandbox"),
+            base,
+            outcomes,
+            _step(workflow, "sandbox", "STEP_SUMMARY"),
+        )
+    ]
+    assert order == sorted(order)
