@@ -13,13 +13,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## The whole loop on the embedded sandbox: validate, plan, apply, plan again, drift.
+## The whole loop on the embedded sandbox: validate, plan, apply, plan again, drift, check.
 run: $(STAMP)
 	$(BIN)/reconciler validate
 	$(BIN)/reconciler plan
 	$(BIN)/reconciler apply --auto-approve
 	$(BIN)/reconciler plan --detailed-exitcode
 	$(BIN)/reconciler drift
+	$(BIN)/reconciler check
 
 ## Every check: lint, workflow lint, types, layers, tests.
 test: lint lint-workflows typecheck layers unit

@@ -182,6 +182,12 @@ _MAYBE_SENT = (
 )
 
 
+DPS_PATH = "/data/core/dps"
+_XDM = "application/vnd.adobe.xdm+json"
+DECISION_REQUEST = f'{_XDM}; schema="https://ns.adobe.com/experience/offer-management/decision-request;version=1.0"'
+DECISION_RESPONSE = f'{_XDM}; schema="https://ns.adobe.com/experience/offer-management/decision-response;version=1.0"'
+"""The Decisioning API's media types (its page's required-headers table)."""
+
 LIST_ORDER = "created"
 """Lists sort by creation time (ascending), which no edit changes; ties stay on one page."""
 LIST_PASSES = 3
@@ -436,6 +442,74 @@ class Client:
             kind=kind,
         )
 
+    # --- the Decisioning API (offer delivery) --------------------------------------------------
+
+    async def decide(
+        self,
+        activity: ObjectId,
+        placements: Sequence[ObjectId],
+        identity: tuple[str, str],
+    ) -> JsonObject:
+        """Adobe's answer for one profile (an identity: namespace code, id) to one legacy
+        decision in each of its placements: `POST /data/core/ods/decisions`, next to the DPS
+        endpoint. Nothing is stored, so a failed call is tried again like a read."""
+        namespace, identity_id = identity
+        operation = f"decide {activity} for {namespace} {identity_id}"
+        body = {
+            "xdm:propositionRequests": [
+                {"xdm:activityId": activity, "xdm:placementId": placement}
+                for placement in placements
+            ],
+            "xdm:profiles": [
+                {"xdm:identityMap": {namespace: [{"xdm:id": identity_id, "primary": True}]}}
+            ],
+            "xdm:responseFormat": {"xdm:includeContent": False},
+        }
+        response = await self._send(
+            "POST",
+            self._service_url("/data/core/ods/decisions"),
+            operation,
+            content=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+            headers={"Content-Type": DECISION_REQUEST, "Accept": DECISION_RESPONSE},
+            idempotent=True,
+        )
+        try:
+            answer = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise ApiError(operation, response.status_code, "the response is not JSON") from None
+        if not isinstance(answer, dict):
+            raise ApiError(operation, response.status_code, "the response is not an object")
+        return answer
+
+    async def seed_profile(
+        self,
+        identity: tuple[str, str],
+        attributes: Mapping[str, JsonValue],
+        audiences: Sequence[str],
+    ) -> None:
+        """Store a profile in the emulator's stand-in profile store (the emulator only: Adobe
+        has no such endpoint; see reconciler.emulator.profiles)."""
+        namespace, identity_id = identity
+        path = f"/_emulator/profiles/{quote(namespace, safe='')}/{quote(identity_id, safe='@')}"
+        body = {"attributes": dict(attributes), "audiences": list(audiences)}
+        await self._send(
+            "PUT",
+            self._service_url(path),
+            f"seed the emulator's profile {namespace} {identity_id}",
+            content=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+            idempotent=True,
+        )
+
+    def _service_url(self, path: str) -> str:
+        """A path on the host of the DPS endpoint (`.../data/core/dps`)."""
+        base = self.endpoint.base_url.rstrip("/")
+        if not base.endswith(DPS_PATH):
+            raise ConfigError(
+                f"endpoint {base}: the Decisioning API is found next to the DPS API, so the "
+                f"endpoint must end in {DPS_PATH} (https://platform.adobe.io{DPS_PATH})"
+            )
+        return base.removesuffix(DPS_PATH) + path
+
     # --- plumbing ---------------------------------------------------------------------------
 
     def _kind_headers(self, kind: Kind | None) -> dict[str, str]:
@@ -505,7 +579,7 @@ class Client:
                 **(headers or {}),
             }
             if content is not None:
-                request_headers["Content-Type"] = "application/json"
+                request_headers.setdefault("Content-Type", "application/json")
             begun = time.perf_counter()
             try:
                 response = await self._exchange(method, url, params, content, request_headers)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler import caseschema
-from reconciler.eligibility import Profile
+from reconciler.eligibility import Identity, Profile
 from reconciler.estate import moment
 from reconciler.model import JsonValue, Key, Kind
 from reconciler.model import Ref as ModelRef
@@ -45,7 +45,14 @@ def profile_of(data: Mapping[str, Any]) -> Profile:
         attributes=dict(data.get("attributes") or {}),
         audiences=frozenset(str(a) for a in data.get("audiences") or ()),
         context=dict(data.get("context") or {}),
+        identity=_identity_of(data.get("identity")),
     )
+
+
+def _identity_of(data: object) -> Identity | None:
+    if not isinstance(data, Mapping):
+        return None
+    return Identity(namespace=str(data["namespace"]), id=str(data["id"]))
 
 
 def test_of(key: Key, source: str, data: Mapping[str, Any]) -> DecisionTest:

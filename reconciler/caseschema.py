@@ -16,6 +16,13 @@ DECISION_TEST = "decision-test"
 KeyText = Annotated[str, Field(min_length=1, pattern=r"^[^\s/][^\s]*$")]
 
 
+class ProfileIdentity(Strict):
+    """The profile's identity in a live sandbox, for `reconciler check`."""
+
+    namespace: Text = Field(description="The identity namespace's code: Email, ECID, CRMID...")
+    id: Text = Field(description="The identity in that namespace: someone@example.com.")
+
+
 class ProfileFields(Strict):
     """A profile's content, in a `kind: profile` file or inline in a decision test."""
 
@@ -29,6 +36,10 @@ class ProfileFields(Strict):
     )
     context: dict[str, Any] = Field(
         default_factory=dict, description="Request context data, read by PQL as context.x."
+    )
+    identity: ProfileIdentity | None = Field(
+        default=None,
+        description="Its identity in the live sandbox: reconciler check asks Adobe for it.",
     )
 
 

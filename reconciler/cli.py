@@ -22,6 +22,8 @@ import click
 
 from reconciler import (
     __version__,
+    check_report,
+    checking,
     commands,
     migrating,
     offerfiles,
@@ -344,6 +346,31 @@ def test_command(ctx: Context, sandbox: str | None, fmt: str) -> int:
         case _:
             _echo(simulation_report.trials_text(results), ctx.color)
     return 0 if all(trial.passed for trial in results) else 1
+
+
+@cli.command()
+@_sandbox_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="markdown: the apply job's summary.",
+)
+@click.pass_obj
+def check(ctx: Context, sandbox: str | None, fmt: str) -> int:
+    """After apply: ask the live sandbox's Decisioning API what each decision test's profile is
+    served, and compare it with the simulation; exit 1 on any mismatch (a health failure)."""
+    checked = checking.check(ctx.workspace(), sandbox)
+    match fmt:
+        case "json":
+            click.echo(check_report.check_json(checked), nl=False)
+        case "markdown":
+            click.echo(check_report.check_markdown(checked), nl=False)
+        case _:
+            _echo(check_report.check_text(checked), ctx.color)
+    return 0 if checked.healthy else 1
 
 
 @cli.command()

@@ -11,7 +11,9 @@ import contextlib
 import dataclasses
 import datetime
 import os
+import shutil
 import signal
+import tempfile
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +41,7 @@ from reconciler.applier import Applier
 from reconciler.config import Config, Sandbox
 from reconciler.drift import drift as drift_of
 from reconciler.emulator.embedded import embedded_app
-from reconciler.errors import ConfigError, PlanFileError, StateError, UsageError
+from reconciler.errors import ConfigError, InvalidDocuments, PlanFileError, StateError, UsageError
 from reconciler.live import payload
 from reconciler.model import (
     Credentials,
@@ -477,8 +479,16 @@ def apply(
 
 
 def drift(ws: Workspace, sandbox_key: str | None, *, unmanaged: bool = False) -> Drift:
+    """Live + state -> Drift; git's definitions say only which fields their overrides remove in
+    this sandbox (a value the UI puts there is drift: git owns the absence)."""
     sandbox = ws.config.sandbox(sandbox_key)
     state = _read_state(ws, sandbox) or statefile.new(sandbox.key, sandbox.org, sandbox.endpoint)
+    defined = documents.load(ws.root, ws.config.sandboxes) if (ws.root / "offers").is_dir() else ()
+    absent = {
+        item.key: overrides.resolve(item, sandbox.key).absent
+        for item in defined
+        if item.key in state.objects and state.objects[item.key].kind is item.kind
+    }
 
     async def run() -> dict[Kind, list[JsonObject]]:
         async with client_for(ws, sandbox) as client:
@@ -487,7 +497,14 @@ def drift(ws: Workspace, sandbox_key: str | None, *, unmanaged: bool = False) ->
             return live
 
     live = asyncio.run(run())
-    return drift_of(state, live, sandbox=sandbox.key, ignore=ws.config.ignore, unmanaged=unmanaged)
+    return drift_of(
+        state,
+        live,
+        sandbox=sandbox.key,
+        ignore=ws.config.ignore,
+        unmanaged=unmanaged,
+        absent=absent,
+    )
 
 
 # --- pull -----------------------------------------------------------------------------------
@@ -508,7 +525,8 @@ def pull(
     git (the next plan refreshes it), never ahead of it (which would plan the UI edits away).
     With `deletions`, the file of an object deleted outside git is deleted and its entry
     forgotten, unless another definition still refers to it. A file that cannot be edited in
-    place is refused (reported, nothing of its object written or recorded), not the pull."""
+    place, or that `validate` would refuse once edited (`_unwritable`), is refused (reported,
+    nothing of its object written or recorded), not the pull."""
     sandbox = ws.config.sandbox(sandbox_key)
     files = documents.load(ws.root, ws.config.sandboxes)
     state = _read_state(ws, sandbox) or statefile.new(sandbox.key, sandbox.org, sandbox.endpoint)
@@ -544,6 +562,11 @@ def pull(
             refused.append(pull_outcome.Refused(item.key, item.path, str(error)))
             continue
         changes.append(pulling.FileChange(item.path, before, after))
+    # Nothing is written that `validate` would refuse: such a file is refused as one that
+    # cannot be edited in place is.
+    invalid = _unwritable(ws, files, found, changes)
+    refused += invalid
+    changes = [change for change in changes if change.path not in {i.path for i in invalid}]
     refused_keys = {item.key for item in refused}
     defined_keys = {definition.key: definition for definition in files}
     deleted: list[pulling.Deletion] = []
@@ -602,6 +625,84 @@ def pull(
         for key in keys_forgotten:
             writer.record(key, None)
     return outcome
+
+
+def _unwritable(
+    ws: Workspace,
+    files: Sequence[Desired],
+    found: pulling.Pull,
+    changes: Sequence[pulling.FileChange],
+) -> list[pull_outcome.Refused]:
+    """The objects whose edited file `reconciler validate` would refuse after the pull, each with
+    the file and its first problem. The edits are checked together in a copy of the
+    repository's offers/ and reconciler.yaml (files hard-linked where they can be), as validate
+    checks it: every sandbox's body, the checks across files, and the team policies of severity
+    error that the files did not break before. A refused file goes back to its text and the rest
+    is checked again."""
+    if not changes:
+        return []
+    edited = {change.path for change in changes}
+    owners = {item.path: item.key for item in found.edits if item.path in edited}
+    broken = {(f.problem.path, f.problem.message) for f in _policy_errors(ws.root, files)}
+    refused: dict[Key, pull_outcome.Refused] = {}
+    with tempfile.TemporaryDirectory(prefix="reconciler-pull-") as folder:
+        copy = Path(folder)
+        if (ws.root / config.FILE_NAME).is_file():
+            shutil.copyfile(ws.root / config.FILE_NAME, copy / config.FILE_NAME)
+        shutil.copytree(ws.root / "offers", copy / "offers", copy_function=_linked)
+        for change in changes:
+            _write_copy(copy / change.path, change.after)
+        while True:
+            problems = _validation_problems(copy, broken)
+            first: dict[str, str] = {}
+            for problem in problems:
+                if problem.path in owners and owners[problem.path] not in refused:
+                    first.setdefault(problem.path, str(problem))
+            if not first:
+                break
+            for path, why in first.items():
+                reason = f"the edited file would not validate: {why}"
+                refused[owners[path]] = pull_outcome.Refused(owners[path], path, reason)
+                _write_copy(copy / path, next(c.before for c in changes if c.path == path))
+        if problems:
+            raise roundtrip.EditError(
+                f"pull would leave offers/ invalid ({problems[0]}): nothing was written; pull "
+                "the objects one at a time (`reconciler pull KEY`) to find the one at fault"
+            )
+    return list(refused.values())
+
+
+def _validation_problems(root: Path, broken: set[tuple[str, str]]) -> list[Problem]:
+    """What `reconciler validate` reports for root, without the policy errors in `broken`."""
+    try:
+        objects = validate(root)
+    except InvalidDocuments as invalid:
+        return [problem for problem in invalid.problems if isinstance(problem, Problem)]
+    return [
+        finding.problem
+        for finding in _policy_errors(root, objects)
+        if (finding.problem.path, finding.problem.message) not in broken
+    ]
+
+
+def _policy_errors(root: Path, objects: Sequence[Desired]) -> list[policies.Finding]:
+    findings = policy_findings(root, objects)
+    return [f for f in findings if f.severity is policies.Severity.ERROR]
+
+
+def _linked(source: str, target: str) -> None:
+    """A file of the copy validate reads: a hard link where the file system allows one."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _write_copy(path: Path, text: str | None) -> None:
+    """A file of the copy replaced (never written through: it may be a link to the original)."""
+    path.unlink(missing_ok=True)
+    if text is not None:
+        path.write_bytes(text.encode("utf-8"))
 
 
 def _refers(definition: Desired, key: Key) -> bool:

@@ -1,4 +1,9 @@
-"""Pure: live objects + state -> Drift: what changed outside git, who changed it and when."""
+"""Pure: live objects + state -> Drift: what changed outside git, who changed it and when.
+
+Drift compares live with the last-applied body, field by field, on the fields git applied; and
+it reports a field the UI put back where git's override says it is absent (`absent`, by key: an
+override's `null`, which git owns), when the last-applied body lacks it too.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from reconciler.model import (
     Ignored,
     JsonObject,
     JsonValue,
+    Key,
     Kind,
     ObjectDrift,
     ObjectId,
@@ -31,8 +37,10 @@ def drift(
     sandbox: str,
     ignore: IgnoreRules,
     unmanaged: bool,
+    absent: Mapping[Key, Sequence[str]] | None = None,
 ) -> Drift:
-    """What changed outside git since the last apply, who changed it and when."""
+    """What changed outside git since the last apply, who changed it and when; `absent` holds,
+    by key, the fields git's override removes in this sandbox (Desired.absent)."""
     live = Live(live_objects)
     found: list[ObjectDrift] = []
     hidden: list[Ignored] = []
@@ -63,7 +71,7 @@ def drift(
             observed = diff.copy_field(observed, entry.applied, pointer)
         fields = tuple(
             _field_drift(op, entry.applied) for op in diff.json_patch(dict(entry.applied), observed)
-        )
+        ) + _put_back(entry.applied, payload(current), (absent or {}).get(key, ()), rules)
         if fields:
             who = attribution(current)
             found.append(
@@ -108,6 +116,24 @@ def _project(applied: Mapping[str, JsonValue], live: Mapping[str, JsonValue]) ->
         else:
             out[name] = current
     return out
+
+
+def _put_back(
+    applied: Mapping[str, JsonValue],
+    live: Mapping[str, JsonValue],
+    absent: Sequence[str],
+    rules: Sequence[str],
+) -> tuple[FieldDrift, ...]:
+    """The fields git says are absent that live has and the last-applied body lacks: added
+    outside git since the apply (an ignored field is the UI's, absent or not)."""
+    out: list[FieldDrift] = []
+    for pointer in absent:
+        if any(pointer == rule or pointer.startswith(rule + "/") for rule in rules):
+            continue
+        present, value = diff.lookup(live, pointer)
+        if present and not diff.lookup(applied, pointer)[0]:
+            out.append(FieldDrift(op=Op.ADD, path=pointer, applied=None, live=value))
+    return tuple(out)
 
 
 def _field_drift(raw: Mapping[str, JsonValue], applied: Mapping[str, JsonValue]) -> FieldDrift:

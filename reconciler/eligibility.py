@@ -21,12 +21,24 @@ EVERYONE = "everyone is eligible"
 
 
 @dataclass(frozen=True, slots=True)
+class Identity:
+    """Who a profile is in a live sandbox: an identity namespace's code and an id in it."""
+
+    namespace: str  # the namespace's integration code: Email, ECID, CRMID...
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Profile:
-    """Who the simulation is for: XDM attributes, audience ids, and request context."""
+    """Who the simulation is for: XDM attributes, audience ids, and request context.
+
+    `identity` names the same profile in a live sandbox (`reconciler check` asks Adobe's
+    Decisioning API for it); a simulation never reads it."""
 
     attributes: Mapping[str, JsonValue] = field(default_factory=dict)
     audiences: frozenset[str] = frozenset()
     context: Mapping[str, JsonValue] = field(default_factory=dict)
+    identity: Identity | None = None
 
 
 @dataclass(frozen=True, slots=True)

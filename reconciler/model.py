@@ -209,6 +209,9 @@ class Desired:
     overrides: Mapping[str, JsonObject] = field(default_factory=dict)
     """Its file's `overrides:`, a JSON Merge Patch of body per sandbox: never sent; plans use
     the body overrides.resolve gives for their sandbox (see reconciler.overrides)."""
+    absent: tuple[str, ...] = ()
+    """JSON Pointers of the fields its sandbox's override removes (`null`), set by
+    overrides.resolve: git owns their absence, so a value the UI puts there is planned away."""
     protect_file: bool | None = None
     """Whether its file says `protect: true`, kept when protection.applied folds the globs into
     `protect`; None until then, when `protect` is the file's own."""
@@ -295,6 +298,8 @@ class Change:
     protect: bool = False
     """Git's protection (`protect: true` in its file or a `protect:` glob), which apply records
     in the object's state entry."""
+    absent: tuple[str, ...] = ()
+    """The fields git's override removes in this sandbox (Desired.absent): the goal lacks them."""
 
     @property
     def writes(self) -> bool:

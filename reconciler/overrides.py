@@ -23,7 +23,9 @@ written.
 - `per_sandbox(base, runs, sandboxes)`: the same grouping for any hashable problems (documents
   uses it for the checks across files: names and references, per sandbox).
 - `resolve(desired, sandbox)`: the object as that sandbox gets it (the body that plan, apply,
-  drift, import and pull work on), its `overrides` emptied.
+  drift, import and pull work on), its `overrides` emptied, and the fields its override removes
+  (`removed`: null, "absent in this sandbox, on purpose") kept as `absent`: git owns their
+  absence, so plan removes a value the UI puts back there, and drift and pull report it.
 - `source(desired, sandbox, pointer)`: for the desired object as loaded (not resolved) and a
   JSON Pointer into its resolved body, "override" when that field's value comes from the
   sandbox's override (so `reconciler pull` writes a live value there), else "base". A field the
@@ -259,7 +261,19 @@ def resolve(desired: Desired, sandbox: str) -> Desired:
     merged = merge(_plain(desired.body), patch)
     spec = kinds.spec(desired.kind)
     body = graph.typed(desired.kind, wire.structure(desired.kind, {**spec.fixed, **merged}))
-    return dataclasses.replace(desired, body=body, overrides={})
+    return dataclasses.replace(desired, body=body, overrides={}, absent=removed(patch))
+
+
+def removed(patch: Mapping[str, Any], at: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The JSON Pointers of the fields a merge patch removes (its nulls; a list is a value, so
+    none inside one), in the order written."""
+    out: list[str] = []
+    for name, value in patch.items():
+        if value is None:
+            out.append(diff.pointer((*at, name)))
+        elif isinstance(value, dict):
+            out.extend(removed(value, (*at, name)))
+    return tuple(out)
 
 
 def _plain(value: JsonValue | Mapping[str, JsonValue]) -> Any:

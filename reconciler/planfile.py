@@ -288,6 +288,8 @@ def _change_json(change: Change, preconditions: Preconditions) -> dict[str, Json
         out["moved_from"] = change.moved_from
     if change.protect:
         out["protect"] = True  # recorded in state by apply; never sent
+    if change.absent:
+        out["absent"] = list(change.absent)  # the override's nulls: the goal lacks them
     return out
 
 
@@ -360,12 +362,15 @@ def _change(item: Mapping[str, Any], preconditions: Preconditions, path: Path) -
         depends_on=tuple(Key(k) for k in item.get("depends_on", [])),
         moved_from=Key(item["moved_from"]) if item.get("moved_from") else None,
         protect=item.get("protect") is True,
+        absent=tuple(str(p) for p in item.get("absent", [])),
     )
     if change.action in (Action.UPDATE, Action.ADOPT, Action.REFRESH):
         if desired is None or live is None:
             raise ValueError(f"{change.key}: an {change.action.value} needs desired and live")
         try:
-            derived = threeway.derive(desired, last, live, ignore=change.ignore, who=who)
+            derived = threeway.derive(
+                desired, last, live, ignore=change.ignore, who=who, absent=change.absent
+            )
         except PatchBug as bug:
             raise PlanFileError(f"{path}: {change.key}: {bug}") from None
         change = dataclasses.replace(

@@ -319,10 +319,11 @@ def _update(
         and live_etag == entry.etag
         and diff.json_equal(threeway.recorded(body, last, rules), last)
         and entry.protect == item.protect
+        and not any(diff.lookup(current, pointer)[0] for pointer in item.absent)
     ):
         return None  # our own last write is still the live revision, and git did not move
     who = attribution(found)
-    derived = threeway.derive(body, last, current, ignore=rules, who=who)
+    derived = threeway.derive(body, last, current, ignore=rules, who=who, absent=item.absent)
     reasons: list[Reason] = []
     if adopted:
         assert reason is not None
@@ -370,6 +371,7 @@ def _update(
         depends_on=tuple(sorted(graph.dependencies(item.kind, derived.goal))),
         moved_from=moved_from,
         protect=item.protect,
+        absent=item.absent,
     )
 
 

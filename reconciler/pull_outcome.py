@@ -24,8 +24,9 @@ OVERRIDES = "/overrides/"
 
 @dataclass(frozen=True, slots=True)
 class Refused:
-    """An object whose file pull could not edit in place: nothing of it is written or recorded,
-    so drift keeps showing its edits (and the next apply reverts them)."""
+    """An object whose file pull could not edit in place, or that `validate` would refuse once
+    edited: nothing of it is written or recorded, so drift keeps showing its edits (and the next
+    apply reverts them)."""
 
     key: Key
     path: str
@@ -136,11 +137,11 @@ def _sets(patch: JsonObject | None, path: str) -> bool:
 
 def has_left(report: Pulled | Outcome) -> bool:
     """Whether pull left drift it could not write: conflicts, deletions whose files it kept,
-    files it could not edit."""
+    files it could not edit, orphans that changed."""
     found = outcome_of(report)
     done = found.done
     kept = [item for item in done.pull.deleted if item.key not in done.forgotten]
-    return bool(done.pull.conflicts or kept or found.refused)
+    return bool(done.pull.conflicts or kept or found.refused or done.pull.orphans)
 
 
 def digest(done: Pulled) -> str | None:

@@ -19,7 +19,7 @@ from typing import assert_never
 
 from reconciler.model import JsonValue, Key, Op
 from reconciler.pull_outcome import Outcome, digest, has_left, leaves, outcome_of
-from reconciler.pulling import Conflict, Deletion, FieldPull, ObjectPull, Pulled
+from reconciler.pulling import Conflict, Deletion, DriftedOrphan, FieldPull, ObjectPull, Pulled
 from reconciler.render import Styled, code_span, html_escaped, marker, table_cell
 
 FORMAT_VERSION = 1
@@ -118,6 +118,15 @@ def _fate(
     return f"{name(item.path)} kept ({command('--deletions')} deletes it)"
 
 
+def _orphan_line(item: DriftedOrphan, command: Callable[[str], str]) -> str:
+    """An orphan that changed, after its glyph; `command` sets a command apart (see `_fate`)."""
+    return (
+        f'{item.kind.value} {item.key} "{item.name}" changed outside git by {item.by} at '
+        f"{item.at}, not pulled: no file in git defines it (restore offers/{item.key}.yaml and "
+        f"pull again, or stop managing it with {command(f'reconciler state rm {item.key}')})"
+    )
+
+
 def _state_name(done: Pulled) -> str:
     return f"state/{done.pull.sandbox}.json"
 
@@ -140,13 +149,10 @@ def pull_text(report: Pulled | Outcome) -> list[Styled]:
         return lines + _unapplied(done)
     edits = pull.edits
     verb = "Would pull" if done.dry_run else "Pulled"
-    lines = [
-        Styled(
-            f"{verb} {_plural(len(edits), 'object')} from sandbox {pull.sandbox!r} into offers/:",
-            None,
-            True,
-        )
-    ]
+    head = f"{verb} {_plural(len(edits), 'object')} from sandbox {pull.sandbox!r} into offers/:"
+    if not edits and not done.forgotten:  # drift all the same: each item below says why it stays
+        head = f"Nothing pulled from sandbox {pull.sandbox!r} into offers/:"
+    lines = [Styled(head, None, True)]
     for item in edits:
         lines += [Styled(""), Styled(f"  {_headline(item)}", "yellow", True)]
         lines += [Styled(f"      {field_line(field)}") for field in leaves(item.fields)]
@@ -181,6 +187,10 @@ def pull_text(report: Pulled | Outcome) -> list[Styled]:
                 True,
             ),
         ]
+    for orphan in pull.orphans:
+        line = _orphan_line(orphan, lambda text: f"`{text}`")
+        lines += [Styled(""), Styled(f"  ~ {line}", "red", True)]
+        lines += [Styled(f"      {field_line(field)}") for field in leaves(orphan.fields)]
     lines.append(Styled(""))
     if done.dry_run:
         lines.append(Styled("Dry run: nothing written.", None, True))
@@ -348,6 +358,20 @@ def _left_markdown(outcome: Outcome) -> str:
             f"- {code_span(item.key)} ({code_span(item.path)}): {code_span(item.reason)}"
             for item in outcome.refused
         ]
+        tail.append("")
+    if pull.orphans:
+        tail += [
+            "**Not pulled: no file in git defines these objects** (orphans; the drift stays):",
+            "",
+        ]
+        for orphan in pull.orphans:
+            tail += [
+                f"- {code_span(orphan.key)} by {_inert(orphan.by)} at {_inert(orphan.at)}: "
+                f"restore {code_span(f'offers/{orphan.key}.yaml')} and pull again, or "
+                f"{code_span(f'reconciler state rm {orphan.key}')}",
+                "",
+            ]
+            tail += [*_fenced("diff", [field_line(f) for f in leaves(orphan.fields)]), ""]
     return "\n".join(tail).strip()
 
 
@@ -398,6 +422,21 @@ def pull_json(report: Pulled | Outcome) -> str:
             for item in pull.deleted
         ],
         "refused": [dataclasses.asdict(item) for item in outcome.refused],
+        "orphans": [
+            {
+                "key": item.key,
+                "kind": item.kind.value,
+                "id": item.id,
+                "name": item.name,
+                "by": item.by,
+                "at": item.at,
+                "fields": [
+                    {"op": f.op.value, "path": f.path, "git": f.git, "live": f.live}
+                    for f in leaves(item.fields)
+                ],
+            }
+            for item in pull.orphans
+        ],
         "files": [{"path": change.path, "deleted": change.after is None} for change in done.files],
     }
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

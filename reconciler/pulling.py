@@ -3,26 +3,28 @@ the fields git owns whose live values to write into its file, the new baseline s
 and the objects deleted outside git.
 
 A field git owns is a place of its definition (threeway.fields: objects member by member, lists
-and values whole), ignore rules left out. A place is pulled when live differs there from the
-last-applied body (the UI changed it) while git still says what was applied (git did not change
-it since the apply). Where git changed it too, git's value is kept and the place is a conflict:
-the next apply reverts the UI's edit, as its plan shows. Everything is compared as the planner
-compares it: the sandbox's body (its `overrides:` merged in), references resolved to ids, the
-sandbox's catalog id filled in, a stringified `uiModel` structured, a case the server folds
-aligned to git's text. Values are written as a definition holds them: an id of a managed object
-at a reference field as `{ref: key}`, the catalog id left out where the file leaves it to
-reconciler.yaml, a `uiModel` as YAML; a field the sandbox's override sets (or removes) is written
-in that override (a removal as `null` where the body written for every sandbox has the field), any
-other field in the body written for every sandbox.
+and values whole), and a field the sandbox's override removes (`null`: git owns its absence),
+ignore rules left out. A place is pulled when live differs there from the last-applied body (the
+UI changed it) while git still says what was applied (git did not change it since the apply).
+Where git changed it too, git's value is kept and the place is a conflict: the next apply
+reverts the UI's edit, as its plan shows. Everything is compared as the planner compares it: the
+sandbox's body (its `overrides:` merged in), references resolved to ids, the sandbox's catalog id
+filled in, a stringified `uiModel` structured, a case the server folds aligned to git's text.
+Where each place is written (the override or the body) and how: reconciler.pull_edits.
+
+What a pull leaves in place is reported too: conflicts, objects deleted outside git, and
+orphans (objects changed outside git whose file is gone from git: nothing to write into).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from reconciler import diff, graph, kinds, overrides, threeway, wire
+from reconciler import diff, graph, kinds, overrides, pull_edits, threeway, wire
+from reconciler.drift import drift as drift_of
 from reconciler.live import Live, attribution, name_of, payload
 from reconciler.model import (
     Desired,
@@ -33,25 +35,13 @@ from reconciler.model import (
     Key,
     Kind,
     ObjectId,
-    Op,
-    Ref,
     State,
     etag_of,
 )
+from reconciler.pull_edits import FieldPull as FieldPull
 from reconciler.roundtrip import Edit
 
 IgnoreRules = Mapping[Kind, tuple[str, ...]]
-
-
-@dataclass(frozen=True, slots=True)
-class FieldPull:
-    """One change to a file, as a reviewer reads it: git's value and the live one (file form:
-    references as `{"ref": key}`)."""
-
-    op: Op
-    path: str
-    git: JsonValue
-    live: JsonValue
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +77,21 @@ class ObjectPull:
 
 
 @dataclass(frozen=True, slots=True)
+class DriftedOrphan:
+    """A managed object changed outside git whose file is gone from git (an orphan): nothing to
+    write into, so it is reported, not pulled; `fields` as drift reports them (`git`: the
+    last-applied value)."""
+
+    key: Key
+    kind: Kind
+    id: ObjectId
+    name: str
+    fields: tuple[FieldPull, ...]
+    by: str
+    at: str
+
+
+@dataclass(frozen=True, slots=True)
 class Deletion:
     """A managed object deleted outside git: its file (None when git has none any more), and
     the objects whose definitions still refer to it (its file is kept while any does)."""
@@ -110,6 +115,7 @@ class Pull:
     deleted: tuple[Deletion, ...]
     checked: int
     unapplied: int = 0
+    orphans: tuple[DriftedOrphan, ...] = ()
 
     @property
     def edits(self) -> tuple[ObjectPull, ...]:
@@ -122,7 +128,7 @@ class Pull:
 
     @property
     def has_drift(self) -> bool:
-        return bool(self.objects or self.deleted)
+        return bool(self.objects or self.deleted or self.orphans)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +190,7 @@ def pull(
     context = Context(state.sandbox, ids, {oid: key for key, oid in ids.items()}, ignore, catalog)
     objects: list[ObjectPull] = []
     gone: list[Key] = []
+    orphans: dict[Key, Entry] = {}
     checked = unapplied = 0
     for key in sorted(state.objects):
         entry = state.objects[key]
@@ -193,8 +200,11 @@ def pull(
         if found is None:
             gone.append(key)
             continue
-        if key not in defined or defined[key].kind is not entry.kind:
-            continue  # no file to write into: an orphan (or a kind change the plan refuses)
+        if key not in defined:
+            orphans[key] = entry  # no file to write into: reported when it drifted
+            continue
+        if defined[key].kind is not entry.kind:
+            continue  # a kind change, which the plan refuses
         if entry.applied is None:
             unapplied += 1
             continue
@@ -206,7 +216,36 @@ def pull(
             objects.append(pulled)
     written = {item.key: item for item in objects}
     deleted = tuple(_deletion(key, state.objects[key], defined, written, gone) for key in gone)
-    return Pull(state.sandbox, tuple(objects), deleted, checked, unapplied)
+    return Pull(
+        state.sandbox,
+        tuple(objects),
+        deleted,
+        checked,
+        unapplied,
+        _orphans(dataclasses.replace(state, objects=orphans), live_objects, ignore),
+    )
+
+
+def _orphans(
+    state: State, live_objects: Mapping[Kind, Sequence[JsonObject]], ignore: IgnoreRules
+) -> tuple[DriftedOrphan, ...]:
+    """The orphans that changed outside git, with their fields as drift reports them."""
+    if not state.objects:
+        return ()
+    found = drift_of(state, live_objects, sandbox=state.sandbox, ignore=ignore, unmanaged=False)
+    return tuple(
+        DriftedOrphan(
+            key=item.key,
+            kind=item.kind,
+            id=item.id,
+            name=item.name,
+            fields=tuple(FieldPull(f.op, f.path, f.applied, f.live) for f in item.fields),
+            by=item.by or "",
+            at=item.at or "",
+        )
+        for item in found.objects
+        if item.key is not None and item.fields
+    )
 
 
 def pull_object(
@@ -220,10 +259,11 @@ def pull_object(
     applied = wire.align(kind, dict(entry.applied or {}), git)
     seen = wire.align(kind, wire.structure(kind, current), git)
     fixed = kinds.spec(kind).fixed
+    owned = threeway.fields(git, rules)
     changed: list[tuple[str, ...]] = []
     agreed: list[str] = []  # git and the UI made the same change: only state learns it
     conflicts: list[Conflict] = []
-    for place in threeway.fields(git, rules):
+    for place in (*owned, *_absent(local.absent, owned, rules)):
         segments = diff.parse_pointer(place)
         if segments[0] in fixed:
             continue  # what tells the kind apart: a live object that changed it is another kind
@@ -239,7 +279,7 @@ def pull_object(
         changed.append(segments)
     if not changed and not conflicts and not agreed:
         return None  # (git and the UI agreeing still moves the baseline: state records it)
-    places = _removals_grouped(changed, seen, threeway.fields(git, rules), item, context.sandbox)
+    places = pull_edits.grouped(changed, seen, owned)
     new_git, new_applied = dict(git), dict(applied)
     for segments in places:
         new_git = diff.copy_field(new_git, seen, diff.pointer(segments))
@@ -250,14 +290,22 @@ def pull_object(
         present, parent = diff.lookup(new_applied, diff.parse_pointer(pointer)[:-1])
         if present and isinstance(parent, dict):
             new_applied = diff.copy_field(new_applied, seen, pointer)  # as apply records it
-    edits = _edits(item, local, new_git, places, context)
+    edits = pull_edits.edits(
+        item,
+        local,
+        new_git,
+        places,
+        sandbox=context.sandbox,
+        keys=context.keys,
+        catalog=context.catalog,
+    )
     who = attribution(found)
     return ObjectPull(
         key=item.key,
         kind=kind,
         name=name_of(kind, git, item.key),
         path=item.source.path or f"offers/{item.key}.yaml",
-        fields=_fields(_written(item), edits),
+        fields=pull_edits.fields(pull_edits.written(item), edits),
         edits=edits,
         applied=new_applied,
         etag=entry.etag if conflicts else etag_of(found.get("etag")),
@@ -272,126 +320,18 @@ def _same(one: tuple[bool, JsonValue], other: tuple[bool, JsonValue]) -> bool:
 
 
 def _shown(found: tuple[bool, JsonValue]) -> JsonValue:
-    return _file_json(found[1]) if found[0] else None
+    return pull_edits.file_json(found[1]) if found[0] else None
 
 
-def _removals_grouped(
-    changed: list[tuple[str, ...]],
-    seen: JsonObject,
-    owned: Sequence[str],
-    item: Desired,
-    sandbox: str,
-) -> list[tuple[str, ...]]:
-    """The changed places, where a place live lacks is removed with the outermost member live
-    lacks too, when every place git owns under that member is removed, and written in the body
-    for every sandbox: git's `rank: {priority: 5}` goes whole when the UI removed `rank`,
-    leaving no `rank: {}` behind."""
-    removed = {
-        place
-        for place in changed
-        if not diff.lookup(seen, place)[0]
-        and overrides.source(item, sandbox, diff.pointer(place)) == "base"
-    }
-    under = [diff.parse_pointer(pointer) for pointer in owned]
-    out: list[tuple[str, ...]] = []
-    for place in changed:
-        if place not in removed:
-            out.append(place)
-            continue
-        outermost = next(
-            place[:depth]
-            for depth in range(1, len(place) + 1)
-            if not diff.lookup(seen, place[:depth])[0]
-        )
-        inside = [p for p in under if p[: len(outermost)] == outermost]
-        group = outermost if all(p in removed for p in inside) else place
-        if group not in out:
-            out.append(group)
-    return out
-
-
-def _edits(
-    item: Desired,
-    local: Desired,
-    new_git: JsonObject,
-    places: list[tuple[str, ...]],
-    context: Context,
-) -> tuple[Edit, ...]:
-    """The places as the file writes them: ids of managed objects as references, the catalog
-    id left out where the file leaves it to reconciler.yaml."""
-    resolved = overrides.resolve(item, context.sandbox)
-    fills_catalog = not diff.json_equal(dict(resolved.body), dict(local.body))
-    written = kinds.authored(item.kind, new_git, context.catalog if fills_catalog else None)
-    written = graph.unresolve(item.kind, written, context.keys)
-    edits: list[Edit] = []
-    for segments in places:
-        present, value = diff.lookup(written, segments)
-        pointer = diff.pointer(segments)
-        if overrides.source(item, context.sandbox, pointer) == "override":
-            where = (overrides.FIELD, context.sandbox, *segments)
-            if present:
-                edits.append(Edit(where, value))
-            elif diff.lookup(item.body, segments)[0]:
-                edits.append(Edit(where, None))  # the override removes what the body has
-            else:
-                edits.append(Edit(where, removed=True))
-        elif present:
-            edits.append(Edit(segments, value))
-        elif diff.lookup(item.body, segments)[0]:
-            edits.append(Edit(segments, removed=True))
-    return tuple(edits)
-
-
-def _written(item: Desired) -> JsonObject:
-    """A definition's fields as its file writes them (`overrides:` included, `kind` not)."""
-    out: JsonObject = _file_json(dict(item.body))  # type: ignore[assignment]
-    if item.overrides:
-        out[overrides.FIELD] = {name: dict(patch) for name, patch in item.overrides.items()}
-    return out
-
-
-def _fields(written: JsonObject, edits: Sequence[Edit]) -> tuple[FieldPull, ...]:
-    """The edits as field changes: the smallest JSON Patch from the file's fields to the edited
-    ones, each operation with git's value and the live one (paths as in the file: a field
-    written in an override is under /overrides/<sandbox>)."""
-    before, after = written, _after(written, edits)
-    out: list[FieldPull] = []
-    for op in diff.json_patch(before, after):
-        path = str(op["path"])
-        _, old = diff.lookup(before, path)
-        verb = Op(str(op["op"]))
-        out.append(
-            FieldPull(
-                verb,
-                path,
-                None if verb is Op.ADD else old,
-                None if verb is Op.REMOVE else op.get("value"),
-            )
-        )
-    return tuple(out)
-
-
-def _after(written: JsonObject, edits: Sequence[Edit]) -> JsonObject:
-    """A file's fields (as `_written` gives them) with the edits made."""
-    out = dict(written)
-    for edit in edits:
-        pointer = diff.pointer(edit.path)
-        if edit.removed:
-            out = diff.drop(out, pointer)
-        else:
-            out = diff.put(out, pointer, _file_json(edit.value))
-    return out
-
-
-def _file_json(value: JsonValue) -> JsonValue:
-    """A value with references as the file writes them (`{"ref": key}`)."""
-    if isinstance(value, Ref):
-        return dict(value.to_json())
-    if isinstance(value, dict):
-        return {name: _file_json(item) for name, item in value.items()}
-    if isinstance(value, list):
-        return [_file_json(item) for item in value]
-    return value
+def _absent(absent: Sequence[str], owned: Sequence[str], rules: Sequence[str]) -> list[str]:
+    """The places the sandbox's override removes that git owns as absent: not under an ignore
+    rule (the UI owns those, absent or not) nor already a place of the body."""
+    return [
+        pointer
+        for pointer in absent
+        if pointer not in owned
+        and not any(pointer == rule or pointer.startswith(rule + "/") for rule in rules)
+    ]
 
 
 def _deletion(
@@ -409,7 +349,9 @@ def _deletion(
         if other == key or other in gone:
             continue
         pulled = written.get(other)
-        fields = _after(_written(defined[other]), pulled.edits if pulled is not None else ())
+        fields = pull_edits.after(
+            pull_edits.written(defined[other]), pulled.edits if pulled is not None else ()
+        )
         patches = fields.pop(overrides.FIELD, None)
         bodies = [fields]
         if isinstance(patches, dict):

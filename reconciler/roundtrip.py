@@ -3,8 +3,9 @@
 With documents.py, the only module that imports ruamel.yaml: documents reads definitions (fast,
 safe loader), this module writes them. An edit is a round trip, not a re-dump: the file is
 loaded in ruamel's round-trip mode, only the changed values are touched (a scalar keeps its
-quoting style, `{ref: key}` stays a flow mapping, a list item changed in the middle is edited
-where it is, a new field goes at the end of its mapping), and the dump is merged line by line
+quoting style, `{ref: key}` stays a flow mapping, in a flow list too, a list item changed in the
+middle is edited where it is, a new one takes the style of the item beside it, a new field goes
+at the end of its mapping), and the dump is merged line by line
 into the original text, so every line the edit does not change stays exactly as it was written
 (comments, blank lines, spacing, anchors, quoting that ruamel would normalise). A removed field
 takes the full-line comments directly above it along; the comments and blank lines under it
@@ -135,6 +136,9 @@ def _yaml(text: str) -> YAML:
     mapping, sequence, offset = _indentation(text)
     yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
     yaml.Representer = _Representer
+    # `[{ref: a}, {ref: b}]` stays so: ruamel would write a one-member mapping in a flow list
+    # without its braces (`[ref: a, ref: b]`), restyling the line of every such list it edits.
+    yaml.brace_single_entry_mapping_in_flow_sequence = True
     return yaml
 
 
@@ -312,12 +316,25 @@ def _change_items(current: CommentedSeq, wanted: list[JsonValue], shared: set[in
         paired = min(i2 - i1, j2 - j1) if tag == "replace" else 0
         for index in range(i1 + paired, i2)[::-1]:
             del current[index]
+        neighbour = current[i1 + paired - 1] if i1 + paired > 0 else None
+        if neighbour is None and i1 + paired < len(current):
+            neighbour = current[i1 + paired]
         for offset, item in enumerate(wanted[j1 + paired : j2]):
-            current.insert(i1 + paired + offset, styled(item))
+            current.insert(i1 + paired + offset, _styled_like(item, neighbour))
         for offset in range(paired):
             replacement = _changed(current[i1 + offset], wanted[j1 + offset], shared)
             if replacement is not current[i1 + offset]:
                 current[i1 + offset] = replacement
+
+
+def _styled_like(value: JsonValue, neighbour: Any) -> Any:
+    """A new list item, styled as the item beside it where both are mappings (or lists): a
+    `- {type: html, ...}` list gets a flow mapping, not a block one."""
+    node = styled(value)
+    for kind in (CommentedMap, CommentedSeq):
+        if isinstance(node, kind) and isinstance(neighbour, kind) and neighbour.fa.flow_style():
+            node.fa.set_flow_style()
+    return node
 
 
 def _scalar(current: Any, value: JsonValue) -> Any:

@@ -3,7 +3,9 @@ replace, the `test` preconditions that guard them, and which of them revert an o
 
 Three-way, as `kubectl apply` does: a field present in git must equal live (add or replace); a
 field that was in the last-applied body but is gone from git is removed; a field only the server
-or the UI ever set, and git never had, is left alone. Ignore rules cede fields to the UI.
+or the UI ever set, and git never had, is left alone, unless git says it is absent (`absent`: an
+override's `null`, "not in this sandbox, on purpose"), which makes it git's: it is removed. Ignore
+rules cede fields to the UI (an ignored field stays as live has it, absent or not).
 
 The preconditions assert, in the patch itself, the live value of every field git owns as the
 plan saw it, which includes what each operation assumes: the value it replaces or removes, the
@@ -69,13 +71,17 @@ def goal(
     last: Mapping[str, JsonValue] | None,
     live: Mapping[str, JsonValue],
     ignore: Iterable[str] = (),
+    absent: Iterable[str] = (),
 ) -> JsonObject:
-    """The document apply aims for: the three-way merge, with ignored fields left as live has them.
+    """The document apply aims for: the three-way merge without the fields git says are absent,
+    with ignored fields left as live has them.
 
     An ignored field lives inside an object; where git makes that object something else (a
     number, an array), git's value stands and the rule has nothing to keep.
     """
     merged = merge3(desired, last, live)
+    for pointer in absent:
+        merged = diff.drop(merged, pointer)
     for pointer in ignore:
         segments = diff.parse_pointer(pointer)
         present, parent = diff.lookup(merged, segments[:-1])
@@ -91,6 +97,7 @@ def derive(
     *,
     ignore: Collection[str] = (),
     who: Attribution | None = None,
+    absent: Collection[str] = (),
 ) -> Derivation:
     """The goal, operations (with old values and revert marks) and preconditions, in one walk.
 
@@ -101,7 +108,7 @@ def derive(
     nothing is marked. Raises PatchBug if the operations, after the preconditions, do not turn
     live into the goal.
     """
-    target = goal(desired, last, live, ignore)
+    target = goal(desired, last, live, ignore, absent)
     steps = diff.edit(live, target)
     matcher = _Counterparts()
     ops = tuple(

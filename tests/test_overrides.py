@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from conftest import EMBEDDED_CATALOG, EMBEDDED_SCHEMA, Sandbox, make_repo
 from estate import FILES, write
 
-from reconciler import api, commands, documents, overrides, schema
+from reconciler import api, commands, diff, documents, overrides, schema
 from reconciler.cli import cli
 from reconciler.emulator.app import create_app
 from reconciler.errors import InvalidDocuments
@@ -443,6 +443,25 @@ def test_resolve_merges_the_sandbox_override_into_the_body(
     assert "overrides" not in resolved.body
 
 
+@pytest.mark.parametrize(
+    ("patch", "expected"),
+    [
+        ({"status": "draft"}, ()),
+        ({"rank": None}, ("/rank",)),
+        (
+            {"selectionConstraint": {"endDate": None}, "description": None},
+            ("/selectionConstraint/endDate", "/description"),
+        ),
+        ({"representations": [{"content": None}]}, ()),  # a list is a value, replaced whole
+        ({"characteristics": {"a/b": None}}, ("/characteristics/a~1b",)),
+    ],
+)
+def test_the_fields_an_override_removes_are_its_nulls(
+    patch: dict[str, Any], expected: tuple[str, ...]
+) -> None:
+    assert overrides.removed(patch) == expected
+
+
 SOURCE_FILE = (
     OFFER
     + """\
@@ -622,3 +641,108 @@ def test_a_plan_refuses_an_override_of_a_sandbox_reconciler_yaml_does_not_name(
         "offers/summer/sale.yaml:22:3: overrides.staging: reconciler.yaml has no sandbox named "
         '"staging": use one of dev, prod, or add it under sandboxes:'
     ) in done.output
+
+
+# --- a null in an override: git owns the absence ----------------------------------------------
+
+
+def _client(sandbox: Sandbox, name: str) -> api.Client:
+    """The UI's client on one of the two sandboxes."""
+    endpoint = api.Endpoint(
+        commands.EMBEDDED_BASE,
+        commands.EMBEDDED_IMS,
+        "0000000000000000000EMBED@AdobeOrg",
+        name,
+        EMBEDDED_SCHEMA,
+    )
+    credentials = Credentials(client_id="marketer-ui", client_secret="ui-secret")
+    return api.Client(endpoint, credentials, transport=api.asgi_transport(sandbox.app))  # type: ignore[arg-type]
+
+
+def _ui_edit(sandbox: Sandbox, name: str, ops: list[dict[str, Any]]) -> None:
+    object_id = _state(sandbox, name)["objects"][SALE]["id"]
+
+    async def edit() -> None:
+        async with _client(sandbox, name) as client:
+            await client.patch(Kind.PERSONALIZED_OFFER, object_id, ops, if_match=None)
+
+    asyncio.run(edit())
+
+
+def _changes(sandbox: Sandbox, name: str) -> list[tuple[str, str, Any, bool]]:
+    """The operations (not the tests) each change of the sandbox's plan makes: op, path, value,
+    and whether it reverts an edit made outside git."""
+    return [
+        (op["op"], op["path"], op.get("value"), "reverts" in op)
+        for change in _planned(sandbox, name).values()
+        for op in change["patch"]
+        if op["op"] != "test"
+    ]
+
+
+def _drifted(sandbox: Sandbox, name: str) -> list[tuple[str, str, Any, Any]]:
+    done = sandbox.run("drift", "--sandbox", name, "--format", "json")
+    assert done.exit_code in (0, 2), done.output
+    return [
+        (change["op"], change["path"], change["applied"], change["live"])
+        for item in json.loads(done.stdout)["objects"]
+        for change in item["fields"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("override", "put_back", "value", "prod"),
+    [
+        pytest.param(
+            "    description: null\n",
+            "/description",
+            "Added in the UI",
+            [],  # prod's body never wrote a description: the UI's, left alone
+            id="a field git never wrote",
+        ),
+        pytest.param(
+            "    selectionConstraint: {endDate: null}\n",
+            "/selectionConstraint/endDate",
+            "2027-09-30T23:59:59.000Z",
+            [("replace", "/selectionConstraint/endDate", "2027-08-31T23:59:59.000Z", True)],
+            id="a field the body writes for every other sandbox",
+        ),
+    ],
+)
+def test_a_field_the_override_removes_and_the_ui_puts_back_is_planned_away_and_drift(
+    tmp_path: Path, override: str, put_back: str, value: str, prod: list[tuple[str, ...]]
+) -> None:
+    """Found in review: plan and drift stayed clean; an override's null is git's absence."""
+    files = dict(FILES)
+    files[f"{SALE}.yaml"] += "overrides:\n  dev:\n" + override
+    sandbox = _two_sandboxes(tmp_path, files)
+    for name in ("dev", "prod"):
+        assert sandbox.run("apply", "--sandbox", name, "--auto-approve").exit_code == 0
+        _ui_edit(sandbox, name, [{"op": "add", "path": put_back, "value": value}])
+    assert _changes(sandbox, "dev") == [("remove", put_back, None, True)]
+    assert _drifted(sandbox, "dev") == [("add", put_back, None, value)]
+    assert _changes(sandbox, "prod") == prod
+    saved = tmp_path / "plan.json"  # a saved plan derives the same removal again
+    assert sandbox.run("plan", "--sandbox", "dev", "--out", str(saved)).exit_code == 0
+    done = sandbox.run("apply", str(saved))
+    assert done.exit_code == 0, done.output
+    live = _live(
+        sandbox, "dev", Kind.PERSONALIZED_OFFER, _state(sandbox, "dev")["objects"][SALE]["id"]
+    )
+    assert diff.lookup(live, put_back) == (False, None)
+    assert sandbox.run("plan", "--sandbox", "dev", "--detailed-exitcode").exit_code == 0
+    assert _drifted(sandbox, "dev") == []
+
+
+def test_a_null_git_adds_for_a_field_only_the_ui_set_plans_its_removal(tmp_path: Path) -> None:
+    """The live revision is still the one apply recorded (the UI's edit came before it), and
+    git's body did not change: the plan still removes the field git now says is absent."""
+    sandbox = _two_sandboxes(tmp_path, dict(FILES))
+    assert sandbox.run("apply", "--sandbox", "dev", "--auto-approve").exit_code == 0
+    _ui_edit(sandbox, "dev", [{"op": "add", "path": "/description", "value": "Added in the UI"}])
+    path = sandbox.root / "offers" / f"{SALE}.yaml"
+    path.write_text(path.read_text().replace("rank:\n  priority: 5\n", "rank:\n  priority: 6\n"))
+    assert sandbox.run("apply", "--sandbox", "dev", "--auto-approve").exit_code == 0
+    assert _changes(sandbox, "dev") == []  # the UI's description: git never wrote one
+    path.write_text(path.read_text() + "overrides:\n  dev: {description: null}\n")
+    assert _changes(sandbox, "dev") == [("remove", "/description", None, True)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -556,6 +557,297 @@ def test_a_field_the_override_sets_and_the_ui_removed_becomes_null_there(tmp_pat
         text, "    description: Only in the sandbox\n", "    description: null\n"
     )
     _clean(sandbox)
+
+
+SALE_TEXT = (Path(__file__).resolve().parent.parent / "offers" / f"{SALE}.yaml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("override", "removed", "pulled", "fields"),
+    [
+        pytest.param(
+            "    rank: {priority: 5}   # low in the sandbox\n",
+            "/rank",
+            "    rank: null            # low in the sandbox\n",  # the comment keeps its column
+            [
+                {
+                    "op": "replace",
+                    "path": "/overrides/local/rank",
+                    "git": {"priority": 5},
+                    "live": None,
+                }
+            ],
+            id="a mapping the override writes whole",
+        ),
+        pytest.param(
+            "    characteristics: {team: web}\n",
+            "/characteristics",
+            "    characteristics: null\n",
+            [
+                {
+                    "op": "replace",
+                    "path": "/overrides/local/characteristics",
+                    "git": {"team": "web"},
+                    "live": None,
+                }
+            ],
+            id="a mapping the override adds a field to: the body's fields stay",
+        ),
+    ],
+)
+def test_a_mapping_the_override_sets_and_the_ui_removed_is_one_null_at_its_level(
+    tmp_path: Path, override: str, removed: str, pulled: str, fields: list[dict[str, Any]]
+) -> None:
+    """Found in review: `rank: {priority: null}` merged into `rank: {}`, an invalid body."""
+    text = SALE_TEXT + "overrides:\n  local:\n" + override
+    sandbox = _applied(tmp_path, files={SALE: text})
+    _patch(sandbox, Kind.PERSONALIZED_OFFER, SALE, [{"op": "remove", "path": removed}])
+    report = _pulled(sandbox)
+    assert _text(sandbox, SALE) == _replace(text, override, pulled)
+    assert report["objects"][0]["fields"] == fields
+    assert sandbox.run("validate").exit_code == 0
+    _clean(sandbox)
+
+
+def test_a_field_the_override_removes_and_the_ui_put_back_is_pulled_into_the_override(
+    tmp_path: Path,
+) -> None:
+    text = SALE_TEXT + "overrides:\n  local:\n    description: null   # not in the sandbox\n"
+    sandbox = _applied(tmp_path, files={SALE: text})
+    _patch(
+        sandbox,
+        Kind.PERSONALIZED_OFFER,
+        SALE,
+        [{"op": "add", "path": "/description", "value": "Back in the sandbox"}],
+    )
+    report = _pulled(sandbox)
+    assert _text(sandbox, SALE) == _replace(
+        text,
+        "    description: null   # not in the sandbox\n",
+        "    description: Back in the sandbox # not in the sandbox\n",
+    )
+    assert report["objects"][0]["fields"] == [
+        {
+            "op": "replace",
+            "path": "/overrides/local/description",
+            "git": None,
+            "live": "Back in the sandbox",
+        }
+    ]
+    _clean(sandbox)
+
+
+BLOCK_TAGS = "tags:\n  - {ref: tags/summer}\n  - {ref: tags/loyalty}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "old", "new"),
+    [
+        pytest.param(
+            SALE_TEXT
+            + "overrides:\n  local:\n    tags: [{ref: tags/summer}, {ref: tags/loyalty}]\n",
+            "    tags: [{ref: tags/summer}, {ref: tags/loyalty}]\n",
+            "    tags: [{ref: tags/summer}, {ref: tags/clearance}]\n",
+            id="in an override",
+        ),
+        pytest.param(
+            _replace(SALE_TEXT, BLOCK_TAGS, "tags: [{ref: tags/summer}, {ref: tags/loyalty}]\n"),
+            "tags: [{ref: tags/summer}, {ref: tags/loyalty}]\n",
+            "tags: [{ref: tags/summer}, {ref: tags/clearance}]\n",
+            id="in the body",
+        ),
+    ],
+)
+def test_a_flow_list_of_references_keeps_its_braces(
+    tmp_path: Path, text: str, old: str, new: str
+) -> None:
+    """Found in review: the edited line came back as `[ref: tags/summer, ref: tags/clearance]`."""
+    sandbox = _applied(tmp_path, files={SALE: text})
+    ids = [_id(sandbox, "tags/summer"), _id(sandbox, "tags/clearance")]
+    _patch(
+        sandbox,
+        Kind.PERSONALIZED_OFFER,
+        SALE,
+        [{"op": "replace", "path": "/tags", "value": ids}],  # type: ignore[dict-item]
+    )
+    _pulled(sandbox)
+    assert _text(sandbox, SALE) == _replace(text, old, new)
+    _clean(sandbox)
+
+
+def test_an_item_added_to_an_override_s_list_of_flow_mappings_is_a_flow_mapping(
+    tmp_path: Path,
+) -> None:
+    web = (
+        "    representations:\n"
+        "      - channel: https://ns.adobe.com/xdm/channel-types/web\n"
+        "        placement: {ref: placements/web-banner}\n"
+        "        components:\n"
+        "          - {type: html, format: text/html, language: [en-us], content: <p>Sale</p>}\n"
+    )
+    text = SALE_TEXT + "overrides:\n  local:\n" + web
+    sandbox = _applied(tmp_path, files={SALE: text})
+    french = {
+        "type": "html",
+        "format": "text/html",
+        "language": ["fr-fr"],
+        "content": "<p>Soldes</p>",
+    }
+    _patch(
+        sandbox,
+        Kind.PERSONALIZED_OFFER,
+        SALE,
+        [{"op": "add", "path": "/representations/0/components/-", "value": french}],
+    )
+    _pulled(sandbox)
+    assert _text(sandbox, SALE) == text + (
+        "          - {type: html, format: text/html, language: [fr-fr], content: <p>Soldes</p>}\n"
+    )
+    _clean(sandbox)
+
+
+# --- what pull leaves in place ----------------------------------------------------------------
+
+PROD = """\
+  prod:
+    endpoint: https://platform.adobe.io/data/core/dps
+    ims: https://ims-na1.adobelogin.com/ims/token/v3
+    org: 1234ABCD@AdobeOrg
+"""
+PRIORITY_POLICY = """\
+policies:
+  - name: summer-priority
+    severity: error
+    kinds: [personalized-offer]
+    keys: [summer/*]
+    check: {range: {field: rank.priority, min: 0, max: 60}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("config", "text", "edit", "why"),
+    [
+        pytest.param(
+            EMBEDDED_CONFIG + PROD,
+            SALE_TEXT + "overrides:\n  prod:\n    selectionConstraint:\n"
+            '      endDate: "2027-07-01T00:00:00.000Z"\n',
+            {
+                "op": "replace",
+                "path": "/selectionConstraint/startDate",
+                "value": "2027-07-15T00:00:00.000Z",
+            },
+            f"offers/{SALE}.yaml:48:16: in sandbox prod: selectionConstraint.endDate: "
+            "2027-07-01T00:00:00.000Z is not after startDate 2027-07-15T00:00:00.000Z: the end "
+            "must come after the start",
+            id="another sandbox's body would be invalid",
+        ),
+        pytest.param(
+            EMBEDDED_CONFIG + PRIORITY_POLICY,
+            SALE_TEXT,
+            {"op": "replace", "path": "/rank/priority", "value": 70},
+            f"offers/{SALE}.yaml:27:13: rank.priority: 70 is above the maximum 60 (policy "
+            "summer-priority)",
+            id="a team policy of severity error would fail",
+        ),
+    ],
+)
+def test_an_edit_validate_would_refuse_is_not_pulled_and_the_others_are(
+    tmp_path: Path, config: str, text: str, edit: dict[str, JsonValue], why: str
+) -> None:
+    sandbox = _applied(tmp_path, config=config, files={SALE: text})
+    _patch(sandbox, Kind.PERSONALIZED_OFFER, SALE, [edit])
+    item = "/_experience/decisioning/decisionitem/itemPriority"
+    _patch(sandbox, Kind.DECISION_ITEM, COAT, [{"op": "replace", "path": item, "value": 45}])
+    entry = _state(sandbox)["objects"][SALE]
+    coat = _text(sandbox, COAT)
+    done = sandbox.run("pull")
+    assert done.exit_code == 2, done.output
+    refused = f"the edited file would not validate: {why}"
+    assert f"  ! {SALE} (offers/{SALE}.yaml) not written, nor recorded: {refused}" in (
+        done.stdout.splitlines()
+    )
+    assert _text(sandbox, SALE) == text
+    assert _state(sandbox)["objects"][SALE] == entry
+    assert _text(sandbox, COAT) == _replace(coat, "itemPriority: 40\n", "itemPriority: 45\n")
+    report = _pulled(sandbox)  # again: only the refused edit is left
+    assert (report["objects"], report["refused"], report["files"]) == (
+        [],
+        [{"key": SALE, "path": f"offers/{SALE}.yaml", "reason": refused}],
+        [],
+    )
+    drift = json.loads(sandbox.run("drift", "--format", "json").stdout)
+    assert [o["key"] for o in drift["objects"]] == [SALE]
+
+
+@pytest.mark.parametrize(
+    ("outside_git", "lines"),
+    [
+        pytest.param(
+            "changed",
+            [
+                "Nothing pulled from sandbox 'local' into offers/:",
+                "",
+                f'  ~ personalized-offer {FREQUENCY} "Test personalized offer with frequency '
+                f'constraint" changed outside git by {MARKETER} at <when>, not pulled: no file '
+                f"in git defines it (restore offers/{FREQUENCY}.yaml and pull again, or stop "
+                f"managing it with `reconciler state rm {FREQUENCY}`)",
+                "      ~ /rank/priority: 0 -> 3",
+                "",
+            ],
+            id="a drifted orphan",
+        ),
+        pytest.param(
+            "deleted",
+            [
+                "Nothing pulled from sandbox 'local' into offers/:",
+                "",
+                f'  - personalized-offer {FREQUENCY} "Test personalized offer with frequency '
+                'constraint" deleted outside git (<id>): no file in git (`--deletions` forgets '
+                "its state entry)",
+                "",
+            ],
+            id="an orphan deleted outside git",
+        ),
+    ],
+)
+def test_an_orphan_s_drift_is_reported_not_pulled(
+    tmp_path: Path, outside_git: str, lines: list[str]
+) -> None:
+    """Found in review: a drifted orphan alone read "Nothing to pull", exit 0."""
+    sandbox = _applied(tmp_path)
+    object_id = _id(sandbox, FREQUENCY)
+    if outside_git == "changed":
+        _patch(
+            sandbox,
+            Kind.PERSONALIZED_OFFER,
+            FREQUENCY,
+            [{"op": "replace", "path": "/rank/priority", "value": 3}],
+        )
+    else:
+        _delete(sandbox, Kind.PERSONALIZED_OFFER, FREQUENCY)
+    _path(sandbox, FREQUENCY).unlink()
+    state = _state(sandbox)
+    done = sandbox.run("pull")
+    assert done.exit_code == 2, done.output
+    shown = [re.sub(r" at \S+Z,", " at <when>,", line) for line in done.stdout.splitlines()]
+    assert shown == [line.replace("<id>", object_id) for line in lines]
+    assert not _path(sandbox, FREQUENCY).exists()
+    assert _state(sandbox) == state
+    report = _pulled(sandbox)
+    assert [(o["key"], o["id"], o["by"], o["fields"]) for o in report["orphans"]] == (
+        [
+            (
+                FREQUENCY,
+                object_id,
+                MARKETER,
+                [{"op": "replace", "path": "/rank/priority", "git": 0, "live": 3}],
+            )
+        ]
+        if outside_git == "changed"
+        else []
+    )
+    body = sandbox.run("pull", "--format", "markdown").stdout
+    assert pull_report.LEFT in body  # the drift workflow reports what pull left
 
 
 # --- the pull request body ------------------------------------------------------------------

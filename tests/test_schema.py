@@ -924,8 +924,8 @@ def test_the_schema_closes_every_object_and_never_allows_null() -> None:
     document = schema.json_schema(None)
     objects = _objects(document)
     assert (
-        len(objects) == 47
-    )  # 26 legacy models, 18 Decisioning ones, 3 of profile and decision-test
+        len(objects) == 48
+    )  # 26 legacy models, 18 Decisioning ones, 4 of profile (its identity) and decision-test
     assert all(o.get("additionalProperties") is False for o in objects)
     assert '"null"' not in json.dumps(document)
 

@@ -22,11 +22,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from reconciler.emulator import decisions
 from reconciler.emulator.dispatch import dispatch, route
 from reconciler.emulator.faults import Drop, DroppedResponse, Faults, WriteFault
 from reconciler.emulator.gateway import Refused, Tokens, authenticate, token_form
 from reconciler.emulator.library import OfferLibrary
 from reconciler.emulator.problems import Problem, bad_request
+from reconciler.emulator.profiles import PATH as PROFILES_PATH
+from reconciler.emulator.profiles import Profiles, profile_json, seed
 from reconciler.emulator.racer import Racer
 from reconciler.emulator.settings import EmulatorSettings
 from reconciler.emulator.store import Store
@@ -48,6 +51,7 @@ class Runtime:
     tokens: Tokens
     faults: Faults
     racer: Racer
+    profiles: Profiles
 
 
 CONTROL_PATH = "/_emulator/control"
@@ -71,6 +75,8 @@ def create_app(
         routes=[
             *extra,
             Route(IMS_PATH, _token, methods=["POST"]),
+            Route(decisions.PATH, _decisions, methods=["POST"]),
+            Route(PROFILES_PATH + "/{namespace}/{identity:path}", _profile, methods=["PUT"]),
             Route(BASE_PATH + "/{collection}", _data, methods=_METHODS),
             Route(BASE_PATH + "/{collection}/{object_id}", _data, methods=_METHODS),
             Route(BASE_PATH + "/{rest:path}", _data, methods=_METHODS),
@@ -79,7 +85,9 @@ def create_app(
     )
     app.state.settings = settings or EmulatorSettings()
     library = OfferLibrary(store, clock)
-    app.state.runtime = Runtime(store, library, Tokens(clock), Faults(clock), Racer(library))
+    app.state.runtime = Runtime(
+        store, library, Tokens(clock), Faults(clock), Racer(library), Profiles()
+    )
     return app
 
 
@@ -142,6 +150,56 @@ async def _data(request: Request) -> Response:
     if request_id:
         response.headers["x-request-id"] = request_id
     return response
+
+
+async def _decisions(request: Request) -> Response:
+    """The Decisioning API: the gateway and the fault injector's refusals, then the decision."""
+    settings, runtime = _state(request)
+    if settings.latency_ms:
+        await asyncio.sleep(settings.latency_ms / 1000)
+    try:
+        caller = authenticate(request.headers, runtime.tokens)
+    except Refused as refused:
+        return refused.response()
+    refusal = runtime.faults.refusal(settings, caller.client_id)
+    if refusal is not None:
+        return refusal.response()
+    try:
+        response = decisions.answer(
+            request.headers,
+            await request.body(),
+            caller,
+            runtime.store,
+            runtime.profiles,
+            runtime.library.clock,
+        )
+    except Problem as problem:
+        response = problem.response()
+    request_id = request.headers.get("x-request-id")
+    if request_id:
+        response.headers["x-request-id"] = request_id
+    return response
+
+
+async def _profile(request: Request) -> Response:
+    """Seed a profile under an identity of the caller's sandbox (the emulator has no Profile
+    service: see reconciler.emulator.decisions)."""
+    _, runtime = _state(request)
+    try:
+        caller = authenticate(request.headers, runtime.tokens)
+    except Refused as refused:
+        return refused.response()
+    try:
+        profile = seed(
+            caller,
+            runtime.profiles,
+            request.path_params["namespace"],
+            request.path_params["identity"],
+            decisions.read_json(await request.body()),
+        )
+    except Problem as problem:
+        return problem.response()
+    return JSONResponse(profile_json(profile))
 
 
 async def _answer(request: Request, settings: EmulatorSettings, runtime: Runtime) -> Response:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 
-from tests.bench import apply_bench, patch_size, plan_bench, rate_bench
+from tests.bench import apply_bench, patch_size, plan_bench, rate_bench, simulation_bench
 
 
 def main(argv: list[str]) -> int:
@@ -22,6 +22,7 @@ def main(argv: list[str]) -> int:
         ("Patch size", patch_size.run),
         ("Patch speed", lambda: patch_size.timing(2_000 if quick else 10_000)),
         ("Patch engine at the guardrails", patch_size.guardrails),
+        ("Decision tests", lambda: simulation_bench.run(2_000 if quick else 10_000)),
         ("Rate limit", lambda: rate_bench.run(100 if quick else rate_bench.CHANGES)),
     ]
     for title, section in sections:
