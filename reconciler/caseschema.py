@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field
+from pydantic import AfterValidator, Discriminator, Field
 from pydantic import Tag as Branch
 
 from reconciler.fields import INLINE, REF, DateTime, Ref, Strict, Text
@@ -47,6 +48,17 @@ class ProfileFile(ProfileFields):
     kind: Literal["profile"]
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 9998
+"""The moments a simulation takes: dates and `now` arithmetic stay inside Python's calendar."""
+
+
+def _simulable(value: str) -> str:
+    moment = datetime.datetime.fromisoformat(value)
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ValueError(f"expected a moment between the years {FIRST_YEAR} and {LAST_YEAR}")
+    return value
+
+
 def _profile_branch(value: object) -> str | None:
     if isinstance(value, dict):
         return REF if "ref" in value else INLINE
@@ -74,11 +86,13 @@ class DecisionTestFile(Strict):
     profile: ProfileChoice = Field(
         description="A profile: {ref: <key of a kind: profile file>}, or its fields inline."
     )
-    at: DateTime = Field(description="The moment simulated (tests never depend on the clock).")
+    at: Annotated[DateTime, AfterValidator(_simulable)] = Field(
+        description="The moment simulated (tests never depend on the clock)."
+    )
     itemCount: Annotated[int, Field(ge=1, le=30)] | None = Field(
         default=None, description="How many items a selection strategy proposes (default 1)."
     )
-    expect: dict[KeyText, list[KeyText]] | None = Field(
+    expect: Annotated[dict[KeyText, list[KeyText]], Field(min_length=1)] | None = Field(
         default=None,
         description="Per placement key (a strategy's own key), the offer keys in rank order.",
     )

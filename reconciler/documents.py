@@ -393,6 +393,9 @@ def _read(
     except RecursionError:
         problems.append(Problem(display, 1, 1, _TOO_DEEP))
         return None
+    except ValueError:  # an integer of more digits than Python converts (4,300)
+        problems.append(Problem(display, 1, 1, _HUGE_NUMBER))
+        return None
     problems += (_duplicate_problem(source, duplicate) for duplicate in duplicates)
     if not isinstance(parsed, dict):
         if parsed is None and source.root() is None:
@@ -438,6 +441,9 @@ def _read(
 
 
 _OWN = ("kind", "protect", overrides.FIELD)
+_HUGE_NUMBER = (
+    "a number of thousands of digits, more than any field can hold: shorten it, or quote it as text"
+)
 
 
 def _case(
@@ -946,6 +952,8 @@ def read_mapping(
         parsed, duplicates = _parse(text, _yaml(pure=False))
     except YAMLError as error:
         raise ConfigError(str(_syntax_problem(source, error))) from None
+    except ValueError:
+        raise ConfigError(f"{display}:1:1: {_HUGE_NUMBER}") from None
     if duplicates:
         raise ConfigError(str(_duplicate_problem(source, duplicates[0])))
     if not isinstance(parsed, dict):

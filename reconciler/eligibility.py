@@ -8,6 +8,7 @@ per simulation (`Judge` keeps them).
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -147,8 +148,13 @@ class Judge:
         value = result.value
         if isinstance(value, bool) or not isinstance(value, int | float):
             return Score(None, f"{label} gives {shown(value)}, not a number")
-        return Score(float(value), f"{label} scores {_number(value)}")
+        if isinstance(value, float) and not math.isfinite(value):
+            return Score(None, f"{label} gives {value}, not a finite number")
+        # an int stays an int: scores above 2**53 are ranked exactly, not as rounded floats
+        return Score(value, f"{label} scores {_number(value)}")
 
 
 def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+    if isinstance(value, int):
+        return str(value)
+    return str(int(value)) if value.is_integer() else f"{value:g}"

@@ -137,6 +137,7 @@ _ESCAPES: Mapping[str, str] = {
     "r": "\r",
     "t": "\t",
 }
+_MAX_DIGITS = 1000
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
 _COMPARISONS = {op.value: op for op in ast.Comparison}
 _OPERATORS = {op.value: op for op in ast.Operator}
@@ -293,6 +294,8 @@ class _Builder(Transformer[Token, Expression]):
     def number(self, token: Token) -> Expression:
         if any(mark in token for mark in ".eE"):
             return ast.Literal(float(token))
+        if len(token) > _MAX_DIGITS:
+            raise _Misplaced(f"a number of more than {_MAX_DIGITS} digits", _start(token))
         return ast.Literal(int(token))
 
     def true(self, _token: Token) -> Expression:

@@ -76,6 +76,8 @@ def evaluate(expression: ast.Expression, scope: Scope) -> Evaluation:
         result = run.value(expression, {})
     except RecursionError:
         result = Unknown("an expression nested too deeply to evaluate")
+    except (ArithmeticError, ValueError) as error:  # a number or date out of Python's range
+        result = Unknown(f"a value out of range ({error})")
     reads = tuple(run.reads.items())
     if isinstance(result, Unknown):
         return Evaluation(None, result.construct, reads)

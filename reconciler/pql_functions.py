@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import TypeAlias
 
+import regex
+
 from reconciler.pql_value import Unknown, Value, kind, member, timestamp
 
 Method: TypeAlias = "Callable[[str, Value, tuple[Value, ...]], Value | Unknown]"
@@ -43,7 +45,10 @@ def like(text: Value, pattern: Value) -> Value | Unknown:
     if not isinstance(text, str) or not isinstance(pattern, str):
         return Unknown(f'"like" on {kind(text)} and {kind(pattern)}')
     shape = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
-    return re.fullmatch(shape, text, re.DOTALL) is not None
+    try:
+        return regex.fullmatch(shape, text, regex.DOTALL, timeout=REGEX_SECONDS) is not None
+    except TimeoutError:
+        return Unknown(f'"like" with the pattern {pattern!r}, too slow to match ({_SLOW})')
 
 
 def _text_test(test: Callable[[str, str], bool], negated: bool) -> Method:
@@ -65,14 +70,20 @@ def _text_test(test: Callable[[str, str], bool], negated: bool) -> Method:
     return run
 
 
-def _regex(name: str, target: Value, pattern: Value) -> re.Pattern[str] | Unknown | None:
+REGEX_SECONDS = 0.25
+"""How long one regular expression may take on one text: a pattern that backtracks without end
+(`(a+)+$`) would otherwise stall `reconciler test` in CI. The `regex` library enforces it."""
+_SLOW = f"stopped after {REGEX_SECONDS} s"
+
+
+def _regex(name: str, target: Value, pattern: Value) -> regex.Pattern[str] | Unknown | None:
     if target is None or pattern is None:
         return None
     if not isinstance(target, str) or not isinstance(pattern, str):
         return Unknown(f'"{name}" on {kind(target)} and {kind(pattern)}')
     try:
-        return re.compile(pattern)
-    except re.error as error:
+        return regex.compile(pattern)
+    except (regex.error, ValueError) as error:
         return Unknown(f"the regular expression {pattern!r} ({error})")
 
 
@@ -84,7 +95,10 @@ def _matches(name: str, target: Value, args: tuple[Value, ...]) -> Value | Unkno
     if isinstance(compiled, Unknown):
         return compiled
     assert isinstance(target, str)
-    return compiled.search(target) is not None
+    try:
+        return compiled.search(target, timeout=REGEX_SECONDS) is not None
+    except TimeoutError:
+        return Unknown(f'"{name}" with the pattern {compiled.pattern!r}, too slow ({_SLOW})')
 
 
 def _regex_group(name: str, target: Value, args: tuple[Value, ...]) -> Value | Unknown:
@@ -95,13 +109,17 @@ def _regex_group(name: str, target: Value, args: tuple[Value, ...]) -> Value | U
     if compiled is None or isinstance(compiled, Unknown):
         return compiled
     assert isinstance(target, str)
-    found = compiled.search(target)
+    try:
+        found = compiled.search(target, timeout=REGEX_SECONDS)
+    except TimeoutError:
+        return Unknown(f'"{name}" with the pattern {compiled.pattern!r}, too slow ({_SLOW})')
     if found is None:
         return None
     try:
-        return found.group(args[1])
+        group: str | None = found.group(args[1])
     except IndexError:
         return Unknown(f'"{name}" of group {args[1]}, which the expression does not have')
+    return group
 
 
 def _items(name: str, value: Value) -> list[Value] | Unknown | None:

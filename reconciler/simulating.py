@@ -9,7 +9,7 @@ import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler import cases, commands, config, documents, overrides, schema, trials
+from reconciler import cases, caseschema, commands, config, documents, overrides, schema, trials
 from reconciler import outcomes as outcome_values
 from reconciler.eligibility import Profile
 from reconciler.errors import InvalidDocuments, UsageError
@@ -75,7 +75,12 @@ def parse_at(text: str | None, now: datetime.datetime) -> datetime.datetime:
     found = moment(text)
     if found is None:
         raise UsageError(f"--at {text}: not a date-time: write one such as 2027-07-15T12:00:00Z")
-    return found
+    if not caseschema.FIRST_YEAR <= found.year <= caseschema.LAST_YEAR:
+        raise UsageError(
+            f"--at {text}: give a moment between the years {caseschema.FIRST_YEAR} and "
+            f"{caseschema.LAST_YEAR}"
+        )
+    return found.astimezone(datetime.UTC)
 
 
 def simulate_one(

@@ -19,6 +19,7 @@ items, its eligibility rule, its ranking (item priority or a formula), `item_cou
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from reconciler.eligibility import EVERYONE, Judge, Met, Profile, Score
 from reconciler.errors import ReconcilerError
 from reconciler.estate import Estate, Member, moment
 from reconciler.model import ITEM_NAME, JsonValue, Key, Kind, Ref
-from reconciler.verdicts import Fate, Why, plural
+from reconciler.verdicts import Fate, Why, plural, shown
 
 SIMULATED = (Kind.DECISION, Kind.SELECTION_STRATEGY)
 
@@ -104,16 +105,30 @@ def _decision(estate: Estate, key: Key, judge: Judge) -> Simulation:
         for p in scopes
         if p in estate.objects
     )
-    fallback = _ref(body.get("fallback"))
+    written = body.get("fallback")
+    fallback: Key | str | None = _ref(written) or (written if isinstance(written, str) else None)
     taken: dict[Key, Key] = {}
     results: list[Placed] = []
+    uncertain: list[Key] = []
     for placement in scopes:
         here = [c for c in criteria if placement in {r.key for r in _refs(c.get("placements"))}]
         placed = _placement(estate, judge, placement, here, fallback, taken)
+        if unique and uncertain:  # what an uncertain placement proposes, a later one may not
+            listed = ", ".join(uncertain)
+            doubt = f"{listed} before it is uncertain, and this decision allows no duplicates"
+            placed = dataclasses.replace(placed, unknown=(*placed.unknown, doubt))
         results.append(placed)
+        if placed.unknown:
+            uncertain.append(placement)
         if unique:
             for offer in placed.offers:
                 taken.setdefault(offer, placement)
+    literal = sorted(
+        {item for c in criteria for item in _list(c.get("placements")) if isinstance(item, str)}
+    )
+    for item in literal:
+        doubt = f"the placement {_literal(item)}"
+        results.append(Placed(Key(item), (), False, (), (doubt,)))
     capped = sorted(
         {w.offer for p in results for w in p.why if w.fate is Fate.CHOSEN and _capped(estate, w)}
     )
@@ -145,45 +160,67 @@ def _placement(
     judge: Judge,
     placement: Key,
     criteria: Sequence[Mapping[str, JsonValue]],
-    fallback: Key | None,
+    fallback: Key | str | None,
     taken: Mapping[Key, Key],
 ) -> Placed:
     count = _item_count(estate, placement)
     priorities = sorted({_priority(c) for c in criteria}, reverse=True)
     ranked: list[_Ranked] = []
+    done: set[Key] = set()  # ranked by a higher group: a lower one does not see it again
     dropped: dict[Key, Why] = {}
-    unknown: dict[Key, tuple[str, int, float | None]] = {}
+    unknown: dict[Key, str] = {}
+    doubts: list[_Doubt] = []
     for group, priority in enumerate(priorities):
         scored: dict[Key, _Ranked] = {}
         for criterion in (c for c in criteria if _priority(c) == priority):
             gate = judge.constraint(_mapping(criterion.get("profileConstraint")))
-            members = estate.members.get(
-                _ref(_mapping(criterion.get("optionSelection")).get("filter")) or Key(""), ()
-            )
-            for member in members:
-                if any(r.key == member.key for r in ranked) or member.key in scored:
-                    if member.key in scored:  # in two criteria of one group: the higher score
-                        better = _score(estate, judge, member.key, criterion)
-                        if better.value is not None and better.value > scored[member.key].score:
-                            scored[member.key] = _Ranked(
-                                member.key, better.value, better.reason, group
-                            )
+            chosen_filter = _mapping(criterion.get("optionSelection")).get("filter")
+            collection = _ref(chosen_filter)
+            if collection is None:
+                doubts.append(_Doubt(f"a criterion's collection {_literal(chosen_filter)}", group))
+                continue
+            for member in estate.members.get(collection, ()):
+                if member.key in done:
                     continue
+                # Each criterion judges the offer with its own eligibility and ranking: an offer
+                # in two criteria of one group keeps the higher score of those that admit it.
                 verdict = _candidate(estate, judge, member, placement, taken, gate)
                 if verdict.met is False:
-                    dropped.setdefault(member.key, Why(member.key, Fate.DROPPED, verdict.reason))
+                    if member.key not in scored and member.key not in unknown:
+                        dropped.setdefault(
+                            member.key, Why(member.key, Fate.DROPPED, verdict.reason)
+                        )
                     continue
                 score = _score(estate, judge, member.key, criterion)
                 if verdict.met is None or score.value is None:
                     reason = verdict.reason if verdict.met is None else score.reason
-                    unknown[member.key] = (reason, group, score.value)
+                    doubts.append(_Doubt(reason, group, score.value))
+                    if member.key not in scored:
+                        dropped.pop(member.key, None)
+                        unknown.setdefault(member.key, reason)
                     continue
                 dropped.pop(member.key, None)
                 unknown.pop(member.key, None)
                 reason = f"{verdict.reason}; {score.reason}" if verdict.reason else score.reason
-                scored[member.key] = _Ranked(member.key, score.value, reason, group)
-        ranked += sorted(scored.values(), key=lambda r: (-r.score, r.key))
-    return _outcome(estate, placement, count, ranked, dropped, unknown, fallback)
+                if member.key not in scored or score.value > scored[member.key].score:
+                    scored[member.key] = _Ranked(member.key, score.value, reason, group)
+        fresh = sorted(scored.values(), key=lambda r: (-r.score, r.key))
+        ranked += fresh
+        done.update(r.key for r in fresh)
+    return _outcome(estate, placement, count, ranked, dropped, unknown, doubts, fallback)
+
+
+@dataclass(frozen=True, slots=True)
+class _Doubt:
+    """Why a candidate could not be judged, where it would have ranked (group, score if known)."""
+
+    reason: str
+    group: int
+    score: float | None = None
+
+
+def _literal(value: object) -> str:
+    return f"is the literal Adobe id {shown(value)}, not a key of offers/: not simulated"
 
 
 def _outcome(
@@ -192,8 +229,9 @@ def _outcome(
     count: int,
     ranked: Sequence[_Ranked],
     dropped: Mapping[Key, Why],
-    unknown: Mapping[Key, tuple[str, int, float | None]],
-    fallback: Key | None,
+    unknown: Mapping[Key, str],
+    doubts: Sequence[_Doubt],
+    fallback: Key | str | None,
 ) -> Placed:
     chosen, rest = ranked[:count], ranked[count:]
     why = [
@@ -201,26 +239,25 @@ def _outcome(
         for place, r in enumerate(chosen, 1)
     ]
     why += [Why(r.key, Fate.OUTRANKED, f"{r.reason}: outranked ({count} to show)") for r in rest]
-    why += [Why(key, Fate.UNKNOWN, reason) for key, (reason, _, _) in sorted(unknown.items())]
+    why += [Why(key, Fate.UNKNOWN, reason) for key, reason in sorted(unknown.items())]
     why += [dropped[key] for key in sorted(dropped)]
-    doubts = tuple(
-        sorted(
-            {
-                reason
-                for reason, group, score in unknown.values()
-                if _matters(chosen, count, group, score)
-            }
-        )
-    )
+    matter = {d.reason for d in doubts if _matters(chosen, count, d.group, d.score)}
     if chosen:
-        return Placed(placement, tuple(r.key for r in chosen), False, tuple(why), doubts)
-    if fallback is not None and _represents(estate, fallback, placement):
-        why.append(Why(fallback, Fate.FALLBACK, "no offer qualified: the decision's fallback"))
-        return Placed(placement, (fallback,), True, tuple(why), doubts)
+        return Placed(placement, tuple(r.key for r in chosen), False, tuple(why), _sorted(matter))
+    if isinstance(fallback, str) and fallback not in estate.objects:
+        matter.add(f"the decision's fallback {_literal(fallback)}")
+        return Placed(placement, (), False, tuple(why), _sorted(matter))
+    if fallback is not None and _represents(estate, Key(fallback), placement):
+        why.append(Why(Key(fallback), Fate.FALLBACK, "no offer qualified: the decision's fallback"))
+        return Placed(placement, (Key(fallback),), True, tuple(why), _sorted(matter))
     if fallback is not None:
         reason = "no offer qualified, and the fallback has no representation for this placement"
-        why.append(Why(fallback, Fate.DROPPED, reason))
-    return Placed(placement, (), False, tuple(why), doubts)
+        why.append(Why(Key(fallback), Fate.DROPPED, reason))
+    return Placed(placement, (), False, tuple(why), _sorted(matter))
+
+
+def _sorted(reasons: set[str]) -> tuple[str, ...]:
+    return tuple(sorted(reasons))
 
 
 def _matters(chosen: Sequence[_Ranked], count: int, group: int, score: float | None) -> bool:
@@ -360,7 +397,11 @@ def _strategy(estate: Estate, key: Key, judge: Judge, count: int) -> Simulation:
     )
     scored: list[_Ranked] = []
     dropped: dict[Key, Why] = {}
-    unknown: dict[Key, tuple[str, int, float | None]] = {}
+    unknown: dict[Key, str] = {}
+    doubts: list[_Doubt] = []
+    chosen_filter = _mapping(body.get("optionSelection")).get("filter")
+    if _ref(chosen_filter) is None:
+        doubts.append(_Doubt(f"the strategy's item collection {_literal(chosen_filter)}", 0))
     for member in members:
         verdict = _item(estate, judge, member, gate)
         if verdict.met is False:
@@ -368,16 +409,13 @@ def _strategy(estate: Estate, key: Key, judge: Judge, count: int) -> Simulation:
             continue
         score = _score(estate, judge, member.key, body)
         if verdict.met is None or score.value is None:
-            unknown[member.key] = (
-                verdict.reason if verdict.met is None else score.reason,
-                0,
-                score.value,
-            )
+            unknown[member.key] = verdict.reason if verdict.met is None else score.reason
+            doubts.append(_Doubt(unknown[member.key], 0, score.value))
             continue
         reason = f"{verdict.reason}; {score.reason}" if verdict.reason else score.reason
         scored.append(_Ranked(member.key, score.value, reason, 0))
     ranked = sorted(scored, key=lambda r: (-r.score, r.key))
-    placed = _outcome(estate, key, count, ranked, dropped, unknown, None)
+    placed = _outcome(estate, key, count, ranked, dropped, unknown, doubts, None)
     notes = [f"a selection strategy proposes up to {plural(count, 'item')} here (--item-count)"]
     return Simulation(key, judge.at, (placed,), tuple(notes))
 

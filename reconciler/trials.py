@@ -63,6 +63,8 @@ def trial(estate: Estate, test: DecisionTest, profiles: Mapping[Key, Profile]) -
 def judged(test: DecisionTest, outcome: Simulation) -> Trial:
     """The test's verdict on a simulation of its decision."""
     expected = _expected(test, outcome)
+    if not expected:  # a test that checks nothing passes whatever happens: it fails instead
+        return Trial(test, Status.FAILED, ("the decision simulates no placement",), outcome)
     mismatches: list[str] = []
     doubts: list[str] = []
     for placement, offers in expected.items():

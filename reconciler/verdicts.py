@@ -37,7 +37,10 @@ class Why:
 
 def shown(value: object) -> str:
     """A value as a reason quotes it: JSON, so a string is quoted and a missing one is null."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    if any("\ud800" <= character <= "\udfff" for character in text):  # a lone surrogate
+        return json.dumps(value, ensure_ascii=True, sort_keys=True, default=str)
+    return text
 
 
 def reads(found: Sequence[tuple[str, JsonValue]]) -> str:

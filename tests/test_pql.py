@@ -730,7 +730,7 @@ UNKNOWNS: list[tuple[str, Json, str]] = [
     (
         'x.matches("(")',
         {"x": "a"},
-        "the regular expression '(' (missing ), unterminated subpattern at position 0)",
+        "the regular expression '(' (missing ) at position 1)",
     ),
     (
         "x occurs before now",

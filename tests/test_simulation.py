@@ -625,3 +625,188 @@ def test_a_fallback_test_passes_only_when_every_placement_falls_back(root: Path)
     result = run(root, "test")
     assert result.exit_code == 1
     assert "        p/one: expected the fallback, got [o/draft]" in result.stdout.splitlines()
+
+
+# --- a hostile tester's findings, each kept ------------------------------------------------------
+
+EVENTS_RULE = (
+    "kind: decision-rule\nname: Buyers\ncondition: {type: PQL, format: pql/text, value: "
+    "'select e from xEvent where e.eventType.equals(\"purchase\", true)'}\n"
+)
+
+
+def test_a_second_criterion_of_a_group_scores_an_offer_only_if_its_eligibility_holds(
+    root: Path,
+) -> None:
+    write(
+        root,
+        "r/no",
+        "kind: decision-rule\nname: No\ncondition: {type: PQL, format: pql/text, value: 'false'}\n",
+    )
+    write(
+        root,
+        "fm/f",
+        "kind: ranking-formula\nname: F\nexdFunction: false\nreturnType: {type: integer}\n"
+        "expression: {type: PQL, format: pql/text, value: '100'}\n",
+    )
+    offer(root, "o/a", priority=5)
+    offer(root, "o/b", priority=10)
+    write(root, "c/onlya", "kind: collection\nname: onlya\nfilterType: offers\nids: [{ref: o/a}]\n")
+    for order in ("first", "second"):
+        criteria = [
+            "- placements: [{ref: p/one}]\n  optionSelection: {filter: {ref: c/all}}\n",
+            "- placements: [{ref: p/one}]\n  rank:\n    priority: 0\n"
+            "    order: {orderEvaluationType: scoringFunction, function: {ref: fm/f}}\n"
+            "  profileConstraint: {profileConstraintType: eligibilityRule, eligibilityRule: "
+            "{ref: r/no}}\n  optionSelection: {filter: {ref: c/onlya}}\n",
+        ]
+        legacy(root, "".join(criteria if order == "first" else criteria[::-1]))
+        found = simulated(
+            root, "-d", "d/main", "-p", str(profile_file(root)), "--at", "2027-06-01T00:00:00Z"
+        )
+        assert found["placements"]["p/one"]["offers"] == ["o/b"], order  # type: ignore[index]
+
+
+def test_an_unknown_in_a_higher_group_stays_a_doubt_when_the_offer_qualifies_lower(
+    root: Path,
+) -> None:
+    write(root, "r/ev", EVENTS_RULE)
+    offer(root, "o/a", priority=5)
+    offer(root, "o/b", priority=10)
+    write(root, "c/onlya", "kind: collection\nname: onlya\nfilterType: offers\nids: [{ref: o/a}]\n")
+    legacy(
+        root,
+        "- placements: [{ref: p/one}]\n  rank: {priority: 1}\n"
+        "  profileConstraint: {profileConstraintType: eligibilityRule, eligibilityRule: "
+        "{ref: r/ev}}\n  optionSelection: {filter: {ref: c/onlya}}\n"
+        "- placements: [{ref: p/one}]\n  rank: {priority: 0}\n"
+        "  optionSelection: {filter: {ref: c/all}}\n",
+    )
+    found = simulated(
+        root, "-d", "d/main", "-p", str(profile_file(root)), "--at", "2027-06-01T00:00:00Z"
+    )
+    one = found["placements"]["p/one"]  # type: ignore[index]
+    assert one["offers"] == ["o/b"]
+    assert len(one["unknown"]) == 1
+
+
+def test_without_duplicates_an_uncertain_placement_makes_the_later_ones_uncertain(
+    root: Path,
+) -> None:
+    write(root, "r/ev", EVENTS_RULE)
+    placement(root, "p/one", duplicates=False)
+    placement(root, "p/two")
+    offer(
+        root,
+        "o/u",
+        priority=100,
+        places=("p/one",),
+        constraint="profileConstraintType: eligibilityRule\n          eligibilityRule: {ref: r/ev}",
+    )
+    offer(root, "o/b", priority=10, places=("p/one", "p/two"))
+    offer(root, "o/c", priority=1, places=("p/two",))
+    legacy(
+        root,
+        "- placements: [{ref: p/one}, {ref: p/two}]\n  optionSelection: {filter: {ref: c/all}}\n",
+    )
+    found = simulated(
+        root, "-d", "d/main", "-p", str(profile_file(root)), "--at", "2027-06-01T00:00:00Z"
+    )
+    two = found["placements"]["p/two"]  # type: ignore[index]
+    assert two["offers"] == ["o/c"]
+    assert two["unknown"] == [
+        "p/one before it is uncertain, and this decision allows no duplicates"
+    ]
+
+
+def test_literal_adobe_ids_are_unknown_never_simulated_as_empty(root: Path) -> None:
+    offer(root, "o/a", priority=5)
+    legacy(root, ONE_CRITERION)
+    path = root / "offers" / "d" / "main.yaml"
+    text = path.read_text().replace("{ref: c/all}", "dps:offer-collection:1234")
+    path.write_text(text.replace("{ref: f/default}", "dps:fallback-offer:99"))
+    found = simulated(
+        root, "-d", "d/main", "-p", str(profile_file(root)), "--at", "2027-06-01T00:00:00Z"
+    )
+    assert found["placements"]["p/one"]["offers"] == []  # type: ignore[index]
+    assert found["placements"]["p/one"]["unknown"] == [  # type: ignore[index]
+        'a criterion\'s collection is the literal Adobe id "dps:offer-collection:1234", not a '
+        "key of offers/: not simulated",
+        'the decision\'s fallback is the literal Adobe id "dps:fallback-offer:99", not a key of '
+        "offers/: not simulated",
+    ]
+
+
+def test_a_backtracking_regex_is_unknown_not_a_hang(root: Path) -> None:
+    write(
+        root,
+        "r/re",
+        "kind: decision-rule\nname: Re\ncondition: {type: PQL, format: pql/text, value: "
+        "'s.matches(\"(a|aa)+$\")'}\n",
+    )
+    offer(
+        root,
+        "o/a",
+        priority=5,
+        constraint="profileConstraintType: eligibilityRule\n          eligibilityRule: {ref: r/re}",
+    )
+    legacy(root, ONE_CRITERION)
+    profile = profile_file(root, "attributes: {s: " + "a" * 40 + "!}\n")
+    found = simulated(root, "-d", "d/main", "-p", str(profile), "--at", "2027-06-01T00:00:00Z")
+    why = found["placements"]["p/one"]["why"][0]  # type: ignore[index]
+    assert why["verdict"] == "unknown"
+    assert "too slow" in why["reason"]
+
+
+@pytest.mark.parametrize(
+    ("at", "message"),
+    [
+        (
+            "0001-01-01T00:00:00+05:00",
+            "Error: --at 0001-01-01T00:00:00+05:00: give a moment between the years 1900 and 9998",
+        ),
+        (
+            "9999-12-31T23:59:59-05:00",
+            "Error: --at 9999-12-31T23:59:59-05:00: give a moment between the years 1900 and 9998",
+        ),
+    ],
+)
+def test_moments_at_the_calendar_s_edges_are_refused(tmp_path: Path, at: str, message: str) -> None:
+    made = make_repo(tmp_path / "repo")
+    result = run(
+        made, "simulate", "-d", "decisions/home-page", "-p", str(profile_file(made)), "--at", at
+    )
+    assert (result.exit_code, result.output) == (1, message + "\n")
+
+
+def test_huge_numbers_are_located_problems_not_crashes(tmp_path: Path) -> None:
+    made = make_repo(tmp_path / "repo")
+    (made / "offers" / "profiles" / "big.yaml").write_text(
+        "kind: profile\nattributes: {n: " + "9" * 5000 + "}\n"
+    )
+    rule = made / "offers" / "rules" / "gold-members.yaml"
+    rule.write_text(
+        rule.read_text().replace('loyalty.tier.equals("gold", false)', "9" * 4400 + " > 0")
+    )
+    result = run(made, "validate")
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        "offers/profiles/big.yaml:1:1: a number of thousands of digits, more than any field "
+        "can hold: shorten it, or quote it as text"
+    )
+    assert lines[1].startswith("offers/rules/gold-members.yaml:")
+    assert lines[1].endswith("a number of more than 1000 digits")
+
+
+def test_an_empty_expect_is_refused(tmp_path: Path) -> None:
+    made = make_repo(tmp_path / "repo")
+    (made / "offers" / "tests" / "empty.yaml").write_text(
+        "kind: decision-test\ndecision: {ref: decisions/home-page}\n"
+        'profile: {attributes: {}}\nat: "2027-07-15T12:00:00Z"\nexpect: {}\n'
+    )
+    result = run(made, "validate")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0].startswith(
+        "offers/tests/empty.yaml:5:9: expect: needs at least 1 item"
+    )
