@@ -11,16 +11,23 @@ from reconciler.render import Styled
 from reconciler.served import Checked, Probe, Verdict
 from reconciler.verdicts import plural
 
-_COLOUR = {Verdict.MATCHED: "green", Verdict.MISMATCHED: "red", Verdict.SKIPPED: "yellow"}
+_COLOUR = {
+    Verdict.MATCHED: "green",
+    Verdict.MISMATCHED: "red",
+    Verdict.UNCERTAIN: "yellow",
+    Verdict.SKIPPED: "yellow",
+}
 
 
 def summary(checked: Checked) -> str:
     """`5 decision tests: 2 matched, 1 mismatched, 2 skipped`."""
     if not checked.probes:
         return "no decision tests in offers/ (kind: decision-test)"
+    tally = {v: sum(1 for p in checked.probes if p.verdict is v) for v in Verdict}
     counts = [
-        f"{sum(1 for p in checked.probes if p.verdict is verdict)} {verdict.value}"
+        f"{tally[verdict]} {verdict.value}"
         for verdict in Verdict
+        if tally[verdict] or verdict is not Verdict.UNCERTAIN
     ]
     return f"{plural(len(checked.probes), 'decision test')}: {', '.join(counts)}"
 

@@ -483,7 +483,16 @@ def drift(ws: Workspace, sandbox_key: str | None, *, unmanaged: bool = False) ->
     this sandbox (a value the UI puts there is drift: git owns the absence)."""
     sandbox = ws.config.sandbox(sandbox_key)
     state = _read_state(ws, sandbox) or statefile.new(sandbox.key, sandbox.org, sandbox.endpoint)
-    defined = documents.load(ws.root, ws.config.sandboxes) if (ws.root / "offers").is_dir() else ()
+    try:
+        defined = (
+            documents.load(ws.root, ws.config.sandboxes) if (ws.root / "offers").is_dir() else ()
+        )
+    except InvalidDocuments as invalid:
+        # Drift compares live with state: a broken definition on main must not stop it. Only
+        # the fields an override removes on purpose are then not known to be git's.
+        if ws.deps.log is not None:
+            ws.deps.log(f"note: {invalid}; drift runs without the fields overrides remove")
+        defined = ()
     absent = {
         item.key: overrides.resolve(item, sandbox.key).absent
         for item in defined

@@ -418,7 +418,9 @@ def _copy(node: Any) -> Any:
 def replace(path: Path, text: str) -> None:
     """Write a file so that a reader (or a crash) sees the old file or the new one, never half:
     a temporary file in the same folder (not a .yaml: the loader never reads it), fsynced, then
-    renamed over the target, keeping the target's permissions."""
+    renamed over the target, keeping the target's permissions. A symlinked definition (loading
+    keeps links inside the repository) is written through: its target changes, the link stays."""
+    path = Path(os.path.realpath(path))
     mode = path.stat().st_mode & 0o777 if path.exists() else None
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -30,6 +30,7 @@ class UnreadableAnswer(ReconcilerError):
 class Verdict(enum.Enum):
     MATCHED = "matched"
     MISMATCHED = "mismatched"
+    UNCERTAIN = "uncertain"  # differs where the simulation said it could not know: no failure
     SKIPPED = "skipped"
 
 
@@ -213,6 +214,8 @@ def compare(
     """The probe of one test: each placement live against simulated, each served etag against
     the one applied."""
     lines: list[str] = []
+    doubtful: list[str] = []
+    capping = [note for note in simulation.notes if note.startswith("capping")]
     rows: list[Compared] = []
     live = {proposed.placement: proposed for proposed in answer.proposed}
     for placed in simulation.placements:
@@ -224,8 +227,17 @@ def compare(
         )
         rows.append(row)
         if not row.matches:
-            doubt = f" (uncertain: {'; '.join(placed.unknown)})" if placed.unknown else ""
-            lines.append(f"{row.placement}: live {row.live}, simulated {row.simulated}{doubt}")
+            capped = [o for o in placed.offers if any(o in note for note in capping)]
+            if placed.unknown or capped:
+                why = (
+                    "; ".join(placed.unknown) or f"capping of {', '.join(capped)} is not simulated"
+                )
+                doubtful.append(
+                    f"{row.placement}: live {row.live}, simulated {row.simulated} "
+                    f"(the simulation is uncertain: {why})"
+                )
+            else:
+                lines.append(f"{row.placement}: live {row.live}, simulated {row.simulated}")
     for extra in live.values():
         lines.append(
             f"{extra.placement}: live {_phrase(extra.offers, extra.fallback)}, but the decision "
@@ -238,9 +250,15 @@ def compare(
                 f"{key}: served etag {served}, applied etag {recorded}: edited outside git "
                 "since the apply (`reconciler drift` says who and what)"
             )
-    verdict = Verdict.MISMATCHED if lines else Verdict.MATCHED
+    verdict = Verdict.MISMATCHED if lines else Verdict.UNCERTAIN if doubtful else Verdict.MATCHED
     return Probe(
-        test.key, test.source, test.decision, verdict, tuple(lines), answer.at, tuple(rows)
+        test.key,
+        test.source,
+        test.decision,
+        verdict,
+        (*lines, *doubtful),
+        answer.at,
+        tuple(rows),
     )
 
 

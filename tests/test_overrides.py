@@ -746,3 +746,12 @@ def test_a_null_git_adds_for_a_field_only_the_ui_set_plans_its_removal(tmp_path:
     assert _changes(sandbox, "dev") == []  # the UI's description: git never wrote one
     path.write_text(path.read_text() + "overrides:\n  dev: {description: null}\n")
     assert _changes(sandbox, "dev") == [("remove", "/description", None, True)]
+
+
+def test_drift_runs_even_when_a_definition_on_main_is_broken(tmp_path: Path) -> None:
+    """Drift compares live with state: a broken file must not stop the scheduled drift job."""
+    sandbox = _two_sandboxes(tmp_path)
+    assert sandbox.run("apply", "--sandbox", "dev", "--auto-approve").exit_code == 0
+    (sandbox.root / "offers" / "tags" / "summer.yaml").write_text("kind: tag\nname: [\n")
+    result = sandbox.run("drift", "--sandbox", "dev")
+    assert result.exit_code == 0, result.output

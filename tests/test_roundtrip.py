@@ -247,3 +247,15 @@ def test_replace_is_atomic_and_keeps_the_mode(tmp_path: Path) -> None:
     assert path.read_text() == "kind: tag\nname: y\n"
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.yaml"]
+
+
+def test_replacing_a_symlinked_definition_writes_its_target_and_keeps_the_link(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "real.yaml"
+    target.write_text("kind: tag\nname: a\n")
+    link = tmp_path / "link.yaml"
+    link.symlink_to(target)
+    replace(link, "kind: tag\nname: b\n")
+    assert link.is_symlink()
+    assert target.read_text() == "kind: tag\nname: b\n"
