@@ -13,9 +13,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## The whole loop on the embedded sandbox: validate, plan, apply, plan again, drift, check.
+## The whole loop on the embedded sandbox: validate, decision tests, plan, apply, plan again, drift, check.
 run: $(STAMP)
 	$(BIN)/reconciler validate
+	$(BIN)/reconciler test
 	$(BIN)/reconciler plan
 	$(BIN)/reconciler apply --auto-approve
 	$(BIN)/reconciler plan --detailed-exitcode
