@@ -118,16 +118,9 @@ class Judge:
 
     def _rule(self, key: Key) -> Met:
         label = f"rule {self.estate.label(key)}"
-        text = _text(self.estate, key, "condition")
-        if text is None:
-            return Met(None, f"{label} has no PQL condition")
-        try:
-            expression = pql.parse(text)
-        except pql.PqlSyntaxError as error:
-            return Met(None, f"{label} does not parse: {error}")
-        result = pql_eval.evaluate(expression, self.scope())
-        if result.unknown is not None:
-            return Met(None, f"{label} uses {result.unknown}, which is not simulated")
+        result = self._evaluated(key, "condition", label, self.scope())
+        if isinstance(result, str):
+            return Met(None, result)
         truth = pql_eval.truth(result)
         if truth is None:
             return Met(None, f"{label} gives {shown(result.value)}, not true or false")
@@ -135,16 +128,9 @@ class Judge:
 
     def formula(self, key: Key, offer: Mapping[str, JsonValue]) -> Score:
         label = f"formula {self.estate.label(key)}"
-        text = _text(self.estate, key, "expression")
-        if text is None:
-            return Score(None, f"{label} has no PQL expression")
-        try:
-            expression = pql.parse(text)
-        except pql.PqlSyntaxError as error:
-            return Score(None, f"{label} does not parse: {error}")
-        result = pql_eval.evaluate(expression, self.scope(offer))
-        if result.unknown is not None:
-            return Score(None, f"{label} uses {result.unknown}, which is not simulated")
+        result = self._evaluated(key, "expression", label, self.scope(offer))
+        if isinstance(result, str):
+            return Score(None, result)
         value = result.value
         if isinstance(value, bool) or not isinstance(value, int | float):
             return Score(None, f"{label} gives {shown(value)}, not a number")
@@ -152,6 +138,22 @@ class Judge:
             return Score(None, f"{label} gives {value}, not a finite number")
         # an int stays an int: scores above 2**53 are ranked exactly, not as rounded floats
         return Score(value, f"{label} scores {_number(value)}")
+
+    def _evaluated(
+        self, key: Key, field_name: str, label: str, scope: pql_eval.Scope
+    ) -> pql_eval.Evaluation | str:
+        """The PQL of a rule's condition or a formula's expression, evaluated; or why not."""
+        text = _text(self.estate, key, field_name)
+        if text is None:
+            return f"{label} has no PQL {field_name}"
+        try:
+            expression = pql.parse(text)
+        except pql.PqlSyntaxError as error:
+            return f"{label} does not parse: {error}"
+        result = pql_eval.evaluate(expression, scope)
+        if result.unknown is not None:
+            return f"{label} uses {result.unknown}, which is not simulated"
+        return result
 
 
 def _number(value: float) -> str:

@@ -57,13 +57,13 @@ def compare(
             if was != now:
                 shifts.append(Shift(test.key, test.decision, placement, was, now))
     changed = _changed(before, after)
-    reached, edges = _reached(before, after, frozenset(changed))
+    reached, edges, reaching = _reached(before, after, frozenset(changed))
     return Outcomes(
         shifts=tuple(shifts),
         tests=len(tests),
         changed=tuple(changed),
         reached=reached,
-        diagram=_diagram(reached, edges, frozenset(changed), after, before),
+        diagram=_diagram(reached, edges, reaching, frozenset(changed), after, before),
     )
 
 
@@ -107,9 +107,9 @@ def edges_of(estate: Estate) -> dict[Key, set[Key]]:
 
 def _reached(
     before: Estate, after: Estate, changed: frozenset[Key]
-) -> tuple[tuple[Key, ...], dict[Key, set[Key]]]:
+) -> tuple[tuple[Key, ...], dict[Key, set[Key]], set[Key]]:
     """The decisions whose dependencies (on either side of the change) hold a changed object,
-    and the union of both sides' edges."""
+    the union of both sides' edges, and every key that reaches a changed object."""
     edges = edges_of(before)
     for key, targets in edges_of(after).items():
         edges.setdefault(key, set()).update(targets)
@@ -118,7 +118,7 @@ def _reached(
     reached = tuple(
         sorted(key for key, kind in kinds.items() if kind in SIMULATED and key in reaching)
     )
-    return reached, edges
+    return reached, edges, reaching
 
 
 def _reaching(edges: Mapping[Key, Iterable[Key]], targets: frozenset[Key]) -> set[Key]:
@@ -140,6 +140,7 @@ def _reaching(edges: Mapping[Key, Iterable[Key]], targets: frozenset[Key]) -> se
 def _diagram(
     reached: Sequence[Key],
     edges: Mapping[Key, set[Key]],
+    reaching: set[Key],
     changed: frozenset[Key],
     after: Estate,
     before: Estate,
@@ -147,7 +148,6 @@ def _diagram(
     """A Mermaid flowchart: each reached decision and the paths to the changed objects."""
     if not reached:
         return ""
-    reaching = _reaching(edges, changed)
     nodes: list[Key] = []
     arrows: list[tuple[Key, Key]] = []
     pending = list(reached)

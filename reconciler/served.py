@@ -21,6 +21,7 @@ from reconciler.errors import ReconcilerError, UsageError
 from reconciler.estate import Estate
 from reconciler.model import Etag, JsonValue, Key, Kind, Ref, etag_of
 from reconciler.simulation import Simulation
+from reconciler.verdicts import phrase
 
 
 class UnreadableAnswer(ReconcilerError):
@@ -222,8 +223,8 @@ def compare(
         got = live.pop(placed.placement, Proposed(placed.placement, (), False))
         row = Compared(
             placed.placement,
-            _phrase(got.offers, got.fallback),
-            _phrase(placed.offers, placed.fallback),
+            phrase(got.offers, got.fallback),
+            phrase(placed.offers, placed.fallback),
         )
         rows.append(row)
         if not row.matches:
@@ -240,7 +241,7 @@ def compare(
                 lines.append(f"{row.placement}: live {row.live}, simulated {row.simulated}")
     for extra in live.values():
         lines.append(
-            f"{extra.placement}: live {_phrase(extra.offers, extra.fallback)}, but the decision "
+            f"{extra.placement}: live {phrase(extra.offers, extra.fallback)}, but the decision "
             "has no such placement in offers/"
         )
     for key, served in answer.etags:
@@ -260,11 +261,6 @@ def compare(
         answer.at,
         tuple(rows),
     )
-
-
-def _phrase(offers: Sequence[Key], fallback: bool) -> str:
-    text = f"[{', '.join(offers)}]" if offers else "nothing"
-    return f"{text} (fallback)" if fallback and offers else text
 
 
 def _list(value: object) -> list[JsonValue]:

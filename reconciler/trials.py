@@ -17,6 +17,7 @@ from reconciler.eligibility import Profile
 from reconciler.estate import Estate
 from reconciler.model import Key
 from reconciler.simulation import Placed, Simulation, SimulationError, simulate
+from reconciler.verdicts import listed, phrase
 
 
 class Status(enum.Enum):
@@ -71,9 +72,9 @@ def judged(test: DecisionTest, outcome: Simulation) -> Trial:
         placed = outcome.placed(placement)
         got: tuple[Key, ...] = placed.offers if placed is not None else ()
         if test.fallback and placed is not None and not placed.fallback:
-            mismatches.append(f"{placement}: expected the fallback, got {_listed(got)}")
+            mismatches.append(f"{placement}: expected the fallback, got {listed(got)}")
         elif not test.fallback and got != offers:
-            mismatches.append(f"{placement}: expected {_listed(offers)}, got {_listed(got)}")
+            mismatches.append(f"{placement}: expected {listed(offers)}, got {listed(got)}")
         if placed is not None and placed.unknown:
             doubts.append(f"{placement}: uncertain: {'; '.join(placed.unknown)}")
     if mismatches:
@@ -89,11 +90,6 @@ def _expected(test: DecisionTest, outcome: Simulation) -> dict[Key, tuple[Key, .
     return {placed.placement: () for placed in outcome.placements}
 
 
-def _listed(offers: Sequence[Key] | tuple[Key, ...]) -> str:
-    return f"[{', '.join(offers)}]" if offers else "nothing"
-
-
 def outcome_line(placed: Placed) -> str:
-    """A placement's outcome in one phrase: `[a, b]`, `fallback/x (fallback)` or `nothing`."""
-    text = _listed(placed.offers)
-    return f"{text} (fallback)" if placed.fallback else text
+    """A placement's outcome in one phrase: `[a, b]`, `[fallback/x] (fallback)` or `nothing`."""
+    return phrase(placed.offers, placed.fallback)

@@ -51,3 +51,14 @@ def reads(found: Sequence[tuple[str, JsonValue]]) -> str:
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def listed(offers: Sequence[Key]) -> str:
+    """Offers as a reason lists them: `[a, b]`, or `nothing`."""
+    return f"[{', '.join(offers)}]" if offers else "nothing"
+
+
+def phrase(offers: Sequence[Key], fallback: bool) -> str:
+    """A placement's outcome in one phrase: `[a, b]`, `[fallback/x] (fallback)` or `nothing`."""
+    text = listed(offers)
+    return f"{text} (fallback)" if fallback and offers else text
